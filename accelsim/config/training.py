@@ -1,0 +1,94 @@
+"""The ``training:`` section of a workload: algorithm, optimizer, schedule, epochs, seed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.fields import Section
+
+if TYPE_CHECKING:
+    from accelsim.config.workload import LayerSpec
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    type: str = "adam"  # sgd | adam
+    lr: float = 1e-3
+    momentum: float = 0.9  # sgd only
+    beta1: float = 0.9  # adam only
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    type: str = "constant"  # constant | step | cosine
+    step_size: int = 1  # epochs between decays (step)
+    gamma: float = 0.1  # decay factor (step)
+    min_lr: float = 0.0  # floor (cosine)
+
+
+@dataclass(frozen=True)
+class FeedbackSpec:
+    """How DFA/FA feedback matrices are drawn and applied (see docs/algorithms.md)."""
+
+    conv_mode: str = "dense"  # dense | conv: DFA feedback form for conv layers
+    scale: str = "fan_in"  # fan_in | unit: std of B entries = 1/sqrt(K) or 1
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    algorithm: str = "bp"
+    optimizer: OptimizerSpec = OptimizerSpec()
+    schedule: ScheduleSpec = ScheduleSpec()
+    feedback: FeedbackSpec = FeedbackSpec()
+    epochs: int = 1
+    seed: int = 0
+    grad_clip: float = 0.0  # global-norm clip; 0 disables
+
+
+def parse_training(section: Section, layers: Sequence[LayerSpec]) -> TrainingSpec:
+    section.reject_unknown(
+        ("algorithm", "optimizer", "lr_schedule", "feedback", "epochs", "seed", "grad_clip")
+    )
+    opt = section.get_section("optimizer", default=None)
+    opt.reject_unknown(("type", "lr", "momentum", "betas", "eps", "weight_decay"))
+    betas = opt.get_list("betas", default=[0.9, 0.999])
+    if len(betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
+        raise opt.error("betas", "two numbers in [0, 1)", betas)
+    optimizer = OptimizerSpec(
+        type=opt.get_choice("type", ("sgd", "adam"), default="adam"),
+        lr=opt.get_float("lr", default=1e-3, minimum=0.0, exclusive_minimum=True),
+        momentum=opt.get_float("momentum", default=0.9, minimum=0.0, maximum=1.0),
+        beta1=float(betas[0]),
+        beta2=float(betas[1]),
+        eps=opt.get_float("eps", default=1e-8, minimum=0.0, exclusive_minimum=True),
+        weight_decay=opt.get_float("weight_decay", default=0.0, minimum=0.0),
+    )
+    sched = section.get_section("lr_schedule", default=None)
+    sched.reject_unknown(("type", "step_size", "gamma", "min_lr"))
+    schedule = ScheduleSpec(
+        type=sched.get_choice("type", ("constant", "step", "cosine"), default="constant"),
+        step_size=sched.get_int("step_size", default=1, minimum=1),
+        gamma=sched.get_float("gamma", default=0.1, minimum=0.0, maximum=1.0),
+        min_lr=sched.get_float("min_lr", default=0.0, minimum=0.0),
+    )
+    fb = section.get_section("feedback", default=None)
+    fb.reject_unknown(("conv_mode", "scale"))
+    feedback = FeedbackSpec(
+        conv_mode=fb.get_choice("conv_mode", ("dense", "conv"), default="dense"),
+        scale=fb.get_choice("scale", ("fan_in", "unit"), default="fan_in"),
+    )
+    return TrainingSpec(
+        algorithm=section.get_choice("algorithm", ALGORITHMS, default="bp"),
+        optimizer=optimizer,
+        schedule=schedule,
+        feedback=feedback,
+        epochs=section.get_int("epochs", default=1, minimum=1),
+        seed=section.get_int("seed", default=0, minimum=0),
+        grad_clip=section.get_float("grad_clip", default=0.0, minimum=0.0),
+    )

@@ -1,0 +1,315 @@
+"""Workload files: a network, a dataset and (optionally) training settings, validated and typed.
+
+``load_workload`` reads YAML (or a dict), checks every key once, infers each layer's input and
+output shape from the dataset's per-sample shape, and returns a frozen ``Workload``. Shapes are
+per sample (no batch dimension): conv2d (C, H, W), conv1d (C, L), recurrent (T, F), linear (F,).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from accelsim.config.datasets import DATASETS
+from accelsim.config.errors import ConfigError
+from accelsim.config.fields import Section
+from accelsim.config.training import TrainingSpec, parse_training
+from accelsim.config.yaml_io import load_yaml_mapping
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "none")
+CONV_TYPES = {"conv1d": 1, "conv2d": 2}
+POOL_TYPES = {
+    "maxpool1d": ("max", 1),
+    "maxpool2d": ("max", 2),
+    "avgpool1d": ("avg", 1),
+    "avgpool2d": ("avg", 2),
+    "maxpool": ("max", 0),  # rank taken from the input
+    "avgpool": ("avg", 0),
+}
+RECURRENT_TYPES = ("rnn", "lstm", "gru")
+LAYER_TYPES = ("linear", *CONV_TYPES, *POOL_TYPES, "flatten", *RECURRENT_TYPES)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer with its resolved shapes. Fields that do not apply to a kind keep defaults."""
+
+    name: str
+    type: str  # as written: linear, conv2d, maxpool2d, lstm, ...
+    kind: str  # linear | conv | pool | flatten | recurrent
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    activation: str = "none"
+    bias: bool = True
+    # linear
+    in_features: int = 0
+    out_features: int = 0
+    per_step: bool = False  # linear applied at every time step of a (T, F) sequence
+    # conv and pool (one entry per spatial dimension)
+    in_channels: int = 0
+    out_channels: int = 0
+    kernel: tuple[int, ...] = ()
+    stride: tuple[int, ...] = ()
+    padding: tuple[int, ...] = ()
+    dilation: tuple[int, ...] = ()
+    groups: int = 1
+    pool_mode: str = ""  # max | avg
+    # recurrent
+    cell: str = ""  # rnn | lstm | gru
+    hidden_size: int = 0
+    output: str = "last"  # last | sequence
+
+    @property
+    def has_params(self) -> bool:
+        return self.kind in ("linear", "conv", "recurrent")
+
+    @property
+    def spatial_rank(self) -> int:
+        return len(self.kernel)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str  # "" for simulation-only shapes
+    batch_size: int
+    input_shape: tuple[int, ...]
+    num_classes: int
+    options: dict[str, Any] = field(default_factory=dict)
+    sequence_targets: bool = False
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    source: str  # file label used in messages
+    dataset: DatasetSpec
+    layers: tuple[LayerSpec, ...]
+    training: TrainingSpec | None
+
+    def layer(self, name: str) -> LayerSpec:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    @property
+    def param_layers(self) -> tuple[LayerSpec, ...]:
+        return tuple(layer for layer in self.layers if layer.has_params)
+
+    def with_batch_size(self, batch_size: int) -> Workload:
+        return replace(self, dataset=replace(self.dataset, batch_size=batch_size))
+
+
+def load_workload(
+    source: str | Path | dict[str, Any],
+    input_shape: tuple[int, ...] | None = None,
+    require_training: bool = False,
+    label: str | None = None,
+) -> Workload:
+    """Read and validate a workload. ``input_shape`` overrides the dataset's (API use)."""
+    data, label = load_yaml_mapping(source, label)
+    root = Section(data, label)
+    root.reject_unknown(("name", "dataset", "layers", "training", "description"))
+    name = root.get_str("name", default=Path(label).stem if label != "<dict>" else "workload")
+    dataset = _parse_dataset(root, input_shape)
+    layers = _parse_layers(root, dataset.input_shape)
+    last = layers[-1]
+    if last.output_shape[-1] != dataset.num_classes or not last.has_params:
+        raise ConfigError(
+            label,
+            f"layers[{len(layers) - 1}]",
+            f"a final linear/conv/recurrent layer with {dataset.num_classes} outputs "
+            f"(the dataset's class count)",
+            f"{last.name} with output shape {list(last.output_shape)}",
+        )
+    if dataset.sequence_targets and not (last.per_step or len(last.output_shape) == 2):
+        raise ConfigError(
+            label, f"layers[{len(layers) - 1}]", "per-step outputs (T, classes) for a "
+            "sequence-target dataset", list(last.output_shape)
+        )
+    training = None
+    if root.has("training"):
+        training = parse_training(root.get_section("training"), layers)
+    elif require_training:
+        raise ConfigError(label, "training", "a training section (algorithm, optimizer, epochs)")
+    return Workload(name, label, dataset, tuple(layers), training)
+
+
+def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> DatasetSpec:
+    section = root.get_section("dataset")
+    name = section.get_str("name", default="")
+    common = ("name", "batch_size", "input_shape", "num_classes")
+    if name and name not in DATASETS:
+        raise section.error("name", "one of " + ", ".join(DATASETS), name)
+    info = DATASETS.get(name)
+    options: dict[str, Any] = {}
+    if info is not None:
+        section.reject_unknown((*common, *info.options))
+        for key, default in info.options.items():
+            options[key] = _option(section, key, default)
+    else:
+        section.reject_unknown(common)
+    batch_size = section.get_int("batch_size", default=32, minimum=1)
+    shape = _shape_from(section, "input_shape") if section.has("input_shape") else None
+    if info is not None and info.input_shape:
+        base = info.input_shape
+        if shape is not None and math.prod(shape) != math.prod(base):
+            raise section.error(
+                "input_shape",
+                f"a reshape of the {name} sample shape {list(base)} "
+                f"({math.prod(base)} elements)",
+                list(shape),
+            )
+        shape = shape or base
+    if input_shape is not None:
+        shape = tuple(int(d) for d in input_shape)
+    if shape is None:
+        raise section.error("input_shape", "a list of positive integers (required without "
+                            "a named dataset, and for synthetic)")
+    if info is not None and info.num_classes:
+        if section.has("num_classes") and section.get_int("num_classes", minimum=2) != (
+            info.num_classes
+        ):
+            raise section.error("num_classes", f"{info.num_classes} for {name}")
+        num_classes = info.num_classes
+    else:
+        num_classes = section.get_int("num_classes", minimum=2)
+    sequence_targets = bool(info and info.sequence_targets)
+    return DatasetSpec(name, batch_size, shape, num_classes, options, sequence_targets)
+
+
+def _option(section: Section, key: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return section.get_bool(key, default)
+    if isinstance(default, int):
+        return section.get_int(key, default, minimum=0)
+    if isinstance(default, float):
+        return section.get_float(key, default, minimum=0.0)
+    return section.get_str(key, default)
+
+
+def _shape_from(section: Section, key: str) -> tuple[int, ...]:
+    values = section.get_list(key)
+    return section.get_int_tuple(key, len(values), minimum=1)
+
+
+def _parse_layers(root: Section, input_shape: tuple[int, ...]) -> list[LayerSpec]:
+    raw = root.get_list("layers")
+    layers: list[LayerSpec] = []
+    seen: set[str] = set()
+    shape = input_shape
+    for index, item in enumerate(raw):
+        section = Section(item, root.file, f"layers[{index}]")
+        layer_type = section.get_choice("type", LAYER_TYPES)
+        name = section.get_str("name", default=f"{layer_type}{index}")
+        if name in seen:
+            raise section.error("name", "a layer name used only once", name)
+        seen.add(name)
+        previous = layers[-1] if layers else None
+        layer = _parse_layer(section, name, layer_type, shape, previous)
+        layers.append(layer)
+        shape = layer.output_shape
+    return layers
+
+
+_COMMON_KEYS = ("name", "type", "activation", "bias")
+
+
+def _parse_layer(
+    s: Section, name: str, layer_type: str, shape: tuple[int, ...], previous: LayerSpec | None
+) -> LayerSpec:
+    activation = s.get_choice("activation", ACTIVATIONS, default="none")
+    bias = s.get_bool("bias", default=True)
+    base = {"name": name, "type": layer_type, "input_shape": shape, "activation": activation,
+            "bias": bias}
+    if layer_type == "linear":
+        s.reject_unknown((*_COMMON_KEYS, "out_features"))
+        out = s.get_int("out_features", minimum=1)
+        per_step = bool(previous and previous.output_shape == shape and (
+            (previous.kind == "recurrent" and previous.output == "sequence") or previous.per_step
+        ))
+        in_features = shape[-1] if per_step else math.prod(shape)
+        out_shape = (shape[0], out) if per_step else (out,)
+        return LayerSpec(**base, kind="linear", output_shape=out_shape, in_features=in_features,
+                         out_features=out, per_step=per_step)
+    if layer_type == "flatten":
+        s.reject_unknown(("name", "type"))
+        return LayerSpec(name=name, type=layer_type, kind="flatten", input_shape=shape,
+                         output_shape=(math.prod(shape),))
+    if layer_type in CONV_TYPES:
+        return _parse_conv(s, base, shape, CONV_TYPES[layer_type])
+    if layer_type in POOL_TYPES:
+        mode, rank = POOL_TYPES[layer_type]
+        return _parse_pool(s, base, shape, mode, rank or len(shape) - 1)
+    return _parse_recurrent(s, base, shape, layer_type)
+
+
+def _expect_rank(s: Section, shape: tuple[int, ...], rank: int, what: str) -> None:
+    if len(shape) != rank + 1:
+        raise s.error("type", f"an input of shape {what} for {s.data.get('type')}",
+                      f"input shape {list(shape)}")
+
+
+def _parse_conv(s: Section, base: dict, shape: tuple[int, ...], rank: int) -> LayerSpec:
+    s.reject_unknown((*_COMMON_KEYS, "out_channels", "kernel", "stride", "padding", "dilation",
+                      "groups"))
+    _expect_rank(s, shape, rank, "(C, L)" if rank == 1 else "(C, H, W)")
+    out_channels = s.get_int("out_channels", minimum=1)
+    kernel = s.get_int_tuple("kernel", rank, minimum=1)
+    stride = s.get_int_tuple("stride", rank, default=1, minimum=1)
+    padding = s.get_int_tuple("padding", rank, default=0, minimum=0)
+    dilation = s.get_int_tuple("dilation", rank, default=1, minimum=1)
+    groups = s.get_int("groups", default=1, minimum=1)
+    in_channels = shape[0]
+    if in_channels % groups or out_channels % groups:
+        raise s.error("groups", f"a divisor of both in_channels ({in_channels}) and "
+                      f"out_channels ({out_channels})", groups)
+    spatial = _window_output(s, shape[1:], kernel, stride, padding, dilation)
+    return LayerSpec(**base, kind="conv", output_shape=(out_channels, *spatial),
+                     in_channels=in_channels, out_channels=out_channels, kernel=kernel,
+                     stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _parse_pool(s: Section, base: dict, shape: tuple[int, ...], mode: str, rank: int) -> LayerSpec:
+    s.reject_unknown(("name", "type", "kernel", "stride", "padding", "activation"))
+    if rank not in (1, 2):
+        raise s.error("type", "a pooling layer after a (C, L) or (C, H, W) feature map",
+                      f"input shape {list(shape)}")
+    _expect_rank(s, shape, rank, "(C, L)" if rank == 1 else "(C, H, W)")
+    kernel = s.get_int_tuple("kernel", rank, minimum=1)
+    stride = s.get_int_tuple("stride", rank, default=list(kernel), minimum=1)
+    padding = s.get_int_tuple("padding", rank, default=0, minimum=0)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise s.error("padding", "at most half the kernel size (as in PyTorch)", list(padding))
+    spatial = _window_output(s, shape[1:], kernel, stride, padding, (1,) * rank)
+    base = {**base, "bias": False}
+    return LayerSpec(**base, kind="pool", output_shape=(shape[0], *spatial),
+                     in_channels=shape[0], out_channels=shape[0], kernel=kernel, stride=stride,
+                     padding=padding, dilation=(1,) * rank, pool_mode=mode)
+
+
+def _window_output(s: Section, size, kernel, stride, padding, dilation) -> tuple[int, ...]:
+    out = []
+    for dim, (n, k, st, p, d) in enumerate(zip(size, kernel, stride, padding, dilation)):
+        span = d * (k - 1) + 1
+        if n + 2 * p < span:
+            raise s.error("kernel", f"a (dilated) kernel no larger than the padded input "
+                          f"({n + 2 * p} along spatial dim {dim})", span)
+        out.append((n + 2 * p - span) // st + 1)
+    return tuple(out)
+
+
+def _parse_recurrent(s: Section, base: dict, shape: tuple[int, ...], cell: str) -> LayerSpec:
+    s.reject_unknown((*_COMMON_KEYS, "hidden_size", "output", "batch_first"))
+    if len(shape) != 2:
+        raise s.error("type", f"a (T, F) sequence input for {cell}", f"input shape {list(shape)}")
+    if s.has("batch_first") and not s.get_bool("batch_first"):
+        raise s.error("batch_first", "true (inputs are (N, T, F))", False)
+    hidden = s.get_int("hidden_size", minimum=1)
+    output = s.get_choice("output", ("last", "sequence"), default="last")
+    steps = shape[0]
+    out_shape = (steps, hidden) if output == "sequence" else (hidden,)
+    return LayerSpec(**base, kind="recurrent", output_shape=out_shape, in_features=shape[1],
+                     out_features=hidden, cell=cell, hidden_size=hidden, output=output)
