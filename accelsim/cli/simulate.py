@@ -1,0 +1,166 @@
+"""``accelsim simulate`` and ``accelsim compare``: one training iteration (or N) on a chip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.errors import ConfigError
+
+_COMMON = [
+    click.argument("arch", type=click.Path(path_type=Path)),
+    click.argument("workload", type=click.Path(path_type=Path)),
+    click.option("--batch-size", type=click.IntRange(min=1), default=None,
+                 help="Override the workload's batch size (1 = online learning)."),
+    click.option("--pipeline-depth", type=click.IntRange(min=1), default=None,
+                 help="Iterations in flight under pdfa (default: the chip's pipeline_depth)."),
+    click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+]
+
+
+def _common(func):
+    for decorator in reversed(_COMMON):
+        func = decorator(func)
+    return func
+
+
+@click.command()
+@_common
+@click.option("--algorithm", "-a", type=click.Choice(ALGORITHMS), default=None,
+              help="Training algorithm (default: the workload's, else bp).")
+@click.option("--iterations", "-n", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Consecutive iterations; steady-state figures need 2 or more.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write a Chrome trace-event JSON of the schedule (Perfetto).")
+def simulate(arch, workload, batch_size, pipeline_depth, as_json, algorithm, iterations,
+             trace_file):
+    """Simulate training iterations of WORKLOAD on the chip ARCH.
+
+    \b
+    Examples:
+      accelsim simulate arch_configs/dflnpu.yaml workloads/lenet_mnist.yaml
+      accelsim simulate arch_configs/dflnpu.yaml workloads/lenet_mnist.yaml \\
+          --algorithm pdfa --iterations 4 --batch-size 1 --json
+      accelsim simulate arch_configs/dflnpu.yaml workloads/lenet_mnist.yaml --trace t.json
+    """
+    from accelsim.report.api import resolve_workload, run
+
+    wl = resolve_workload(str(workload), batch_size=batch_size)
+    algorithm = algorithm or getattr(wl.training, "algorithm", None) or "bp"
+    result = run(str(arch), wl, algorithm, iterations, pipeline_depth=pipeline_depth)
+    if trace_file is not None:
+        try:
+            trace_file.write_text(json.dumps(result.trace()), encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(str(trace_file), "--trace", "a writable file path",
+                              err.strerror) from None
+    if as_json:
+        click.echo(json.dumps(result.report, indent=2))
+        return
+    click.echo(render_simulation(result.report))
+    if trace_file is not None:
+        click.echo(f"\ntrace written to {trace_file} (open in https://ui.perfetto.dev)")
+
+
+@click.command()
+@_common
+@click.option("--iterations", "-n", type=click.IntRange(min=2), default=4, show_default=True,
+              help="Iterations per algorithm; ratios use the steady-state iteration.")
+@click.option("--algorithms", default=None, metavar="A,B,...",
+              help="Algorithms to compare (default: bp,dfa,pdfa and the workload's own).")
+def compare(arch, workload, batch_size, pipeline_depth, as_json, iterations, algorithms):
+    """Compare the BP-serialized baseline with DFA and pipelined DFA on the chip ARCH.
+
+    \b
+    Examples:
+      accelsim compare arch_configs/dflnpu.yaml workloads/lenet_mnist.yaml
+      accelsim compare arch_configs/bp_baseline.yaml workloads/lenet_mnist.yaml --json
+      accelsim compare arch_configs/dflnpu.yaml workloads/lenet_mnist.yaml \\
+          --algorithms bp,dfa,pdfa,hybrid-dfa --batch-size 1
+    """
+    from accelsim.report.api import compare_point
+
+    names = None
+    if algorithms:
+        names = tuple(a.strip() for a in algorithms.split(",") if a.strip())
+        for name in names:
+            if name not in ALGORITHMS:
+                raise ConfigError(None, "--algorithms", "a comma-separated list of "
+                                  + ", ".join(ALGORITHMS), name)
+    doc = compare_point(str(arch), str(workload), iterations, algorithms=names,
+                        batch_size=batch_size, pipeline_depth=pipeline_depth)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(render_comparison(doc))
+
+
+def _si(value: float, unit: str) -> str:
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def _seconds(value: float) -> str:
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value * 1e9:.3g} ns"
+
+
+def render_simulation(doc: dict) -> str:
+    steady = doc["steady_state"]
+    lines = [
+        f"{doc['workload']} on {doc['arch']}: {doc['algorithm']} ({doc['schedule']} schedule), "
+        f"batch {doc['batch_size']}, {doc['iterations']} iteration(s)",
+        f"  cycles        {doc['cycles']:,}   latency {_seconds(doc['latency_s'])} "
+        f"at {doc['clock_mhz']:g} MHz",
+        f"  energy        {_si(doc['energy_pj'] * 1e-12, 'J')}   "
+        f"DRAM {_si(doc['dram_bytes'], 'B')}   stalls {doc['stall_cycles']:,} cycles",
+        f"  per iteration {steady['cycles_per_iteration']:,.0f} cycles, "
+        f"{_seconds(steady['latency_s_per_iteration'])}, "
+        f"{_si(steady['energy_pj_per_iteration'] * 1e-12, 'J')} (steady state)",
+        "",
+        "  energy breakdown:",
+    ]
+    total = doc["energy_pj"] or 1.0
+    for part, value in doc["energy_breakdown_pj"].items():
+        lines.append(f"    {part:<14}{_si(value * 1e-12, 'J'):>12}  {100 * value / total:5.1f} %")
+    lines += ["", "  unit utilization (busy / compute):"]
+    for unit, busy in doc["utilization"].items():
+        lines.append(f"    {unit:<14}{100 * busy:6.1f} % {100 * doc['compute_utilization'][unit]:6.1f} %")
+    header = f"  {'layer':<12}{'cycles':>12}{'fp':>11}{'ep':>11}{'wg':>11}{'wu':>11}" \
+             f"{'MACs':>12}{'DRAM B':>11}{'energy':>11}"
+    lines += ["", "  first iteration by layer:", header]
+    for row in doc["layers"]:
+        lines.append(
+            f"  {row['layer']:<12}{row['cycles']:>12,}{row['fp_cycles']:>11,}"
+            f"{row['ep_cycles']:>11,}{row['wg_cycles']:>11,}{row['wu_cycles']:>11,}"
+            f"{_si(row['macs'], ''):>12}{_si(row['dram_bytes'], ''):>11}"
+            f"{_si(row['energy_pj'] * 1e-12, 'J'):>11}"
+        )
+    return "\n".join(lines)
+
+
+def render_comparison(doc: dict) -> str:
+    first = next(iter(doc["results"].values()))
+    lines = [
+        f"{first['workload']} on {first['arch']}, batch {first['batch_size']}, "
+        f"{doc['iterations']} iterations (ratios per steady-state iteration)",
+        f"  {'algorithm':<13}{'cycles/iter':>14}{'latency':>11}{'energy/iter':>13}"
+        f"{'DRAM/iter':>12}{'speedup':>9}{'energy':>9}",
+    ]
+    for name, r in doc["results"].items():
+        s = r["steady_state"]
+        lines.append(
+            f"  {name:<13}{s['cycles_per_iteration']:>14,.0f}"
+            f"{_seconds(s['latency_s_per_iteration']):>11}"
+            f"{_si(s['energy_pj_per_iteration'] * 1e-12, 'J'):>13}"
+            f"{_si(s['dram_bytes_per_iteration'], 'B'):>12}"
+            f"{doc['speedup_vs_bp'][name]:>8.2f}x{doc['energy_ratio_vs_bp'][name]:>8.2f}x"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""``accelsim train``: train a workload and render its progress, a table, or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from accelsim.config.algorithms import ALGORITHMS
+
+EPILOG = """\b
+Examples:
+  accelsim train workloads/mlp_mnist1d.yaml
+  accelsim train workloads/cnn_mnist1d.yaml --algorithm dfa --epochs 20 --seed 1
+  accelsim train workloads/lenet_mnist.yaml --algorithm fa --json > lenet_fa.json
+
+Exit codes: 0 trained; 2 bad input (one line on stderr naming file and key);
+1 training diverged (NaN or infinite loss).
+"""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("workload", metavar="WORKLOAD")
+@click.option("--algorithm", "-a", type=click.Choice(ALGORITHMS), default=None,
+              help="Training algorithm; default: the workload's training.algorithm.")
+@click.option("--epochs", "-e", type=click.IntRange(min=1), default=None,
+              help="Number of epochs; default: the workload's training.epochs.")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
+              help="Seed of weights, feedback matrices and shuffling; default: training.seed.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print only the result as JSON on stdout (no progress, no table).")
+def train(workload: str, algorithm: str | None, epochs: int | None, seed: int | None,
+          as_json: bool) -> None:
+    """Train WORKLOAD (a workload YAML file) and report loss and accuracy per epoch."""
+    from accelsim.config.workload import load_workload
+    from accelsim.nn.train import TrainingDiverged, fit
+
+    spec = load_workload(workload)
+    bars = None if as_json or not sys.stderr.isatty() else _Bars()
+    try:
+        result = fit(
+            spec, algorithm=algorithm, epochs=epochs, seed=seed,
+            on_epoch=bars.epoch if bars else None, on_batch=bars.batch if bars else None,
+        )
+    except TrainingDiverged as err:
+        if bars:
+            bars.close()
+        click.echo(f"accelsim: error: {err}", err=True)
+        sys.exit(1)
+    if bars:
+        bars.close()
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    click.echo(_table(result))
+
+
+class _Bars:
+    """Two tqdm bars on stderr: epochs (outer) and batches of the current epoch (inner)."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self.outer = None
+        self.inner = None
+
+    def batch(self, progress) -> None:
+        if self.inner is None:
+            self.inner = self._tqdm(total=progress.num_batches, desc=f"epoch {progress.epoch}",
+                                    unit="batch", leave=False, position=1, file=sys.stderr)
+        self.inner.update(1)
+        self.inner.set_postfix(loss=f"{progress.loss:.4f}", refresh=False)
+
+    def epoch(self, stats) -> None:
+        if self.outer is None:
+            self.outer = self._tqdm(desc="training", unit="epoch", position=0, file=sys.stderr)
+        if self.inner is not None:
+            self.inner.close()
+            self.inner = None
+        self.outer.update(1)
+        self.outer.set_postfix(test_acc=f"{stats.test_accuracy:.4f}")
+
+    def close(self) -> None:
+        for bar in (self.inner, self.outer):
+            if bar is not None:
+                bar.close()
+
+
+def _table(result) -> str:
+    header = ("epoch", "train loss", "train acc", "test loss", "test acc", "lr", "seconds")
+    rows = [
+        (str(s.epoch), f"{s.train_loss:.4f}", f"{100 * s.train_accuracy:.2f} %",
+         f"{s.test_loss:.4f}", f"{100 * s.test_accuracy:.2f} %", f"{s.lr:.3g}",
+         f"{s.seconds:.1f}")
+        for s in result.history
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
+    lines.append("")
+    lines.append(
+        f"{result.workload}: {result.algorithm}, {result.epochs} epochs, seed {result.seed}, "
+        f"{result.num_params} parameters: test accuracy {100 * result.test_accuracy:.2f} % "
+        f"in {result.seconds:.1f} s"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Hardware cost models: PE-array timing, memory, energy tables, feedback-weight store."""

@@ -1,0 +1,283 @@
+"""Lower one training iteration of a workload to tasks with GEMM shapes (docs/hardware-model.md).
+
+Per parameter layer, with batch ``N`` and groups ``g``:
+
+- FP   conv: M = N*Ho*Wo, K = Cin/g*kh*kw, N = Cout/g (g GEMMs); linear: M = N, K = in, N = out.
+- EP   (BP/FA, error to the layer below) transposed: M = N*H*W (input positions),
+       K = Cout/g*kh*kw, N = Cin/g; linear: M = N, K = out, N = in.
+- WG   M = Cin/g*kh*kw, K = N*Ho*Wo, N = Cout/g; linear: M = in, K = N, N = out.
+- DFA-EP ``d_l = B_l e``: M = N, K = n_classes (or the module's error width), N = n_l outputs
+       (dense feedback) or M = N*Ho*Wo, K = n_classes*kh*kw, N = Cout (convolutional feedback).
+- WU   element-wise on the vector unit; loss: softmax cross-entropy, element-wise.
+
+Recurrent layers unroll over T steps: per step an input GEMM (N, F, G*H) and a hidden GEMM
+(N, H, G*H) with G = 1, 3, 4 gates for rnn, gru, lstm. Pooling, activations and their
+derivatives become element-wise work attached to the neighbouring GEMM task.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from accelsim.config.workload import LayerSpec, Workload
+from accelsim.hw.pe_array import GemmShape
+from accelsim.lowering.graph import GemmWork, Operand, Task, TaskGraph
+from accelsim.lowering.presets import SCHEDULES, FeedbackSettings, routes, settings_for
+
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+# Element-wise operations per parameter for one update (assumed: SGD w -= lr*g is 2 ops,
+# momentum adds 2; Adam's two moment updates, bias corrections, sqrt, divide and step ~10).
+UPDATE_OPS = {"sgd": 4, "adam": 10}
+OPTIMIZER_STATE = {"sgd": 1, "adam": 2}  # state tensors per weight (momentum; Adam m and v)
+LOSS_OPS_PER_LOGIT = 5  # max, exp, sum, divide, subtract the label
+
+
+def lower(
+    workload: Workload, algorithm: str, settings: FeedbackSettings | None = None
+) -> TaskGraph:
+    """Task graph of one training iteration of ``workload`` under ``algorithm``."""
+    settings = settings or settings_for(workload, algorithm)
+    return _Lowering(workload, algorithm, settings).run()
+
+
+@dataclass
+class _Lowering:
+    workload: Workload
+    algorithm: str
+    settings: FeedbackSettings
+    tasks: list[Task] = field(default_factory=list)
+
+    def add(self, name: str, kind: str, layer: str, gemms, vector_ops: int, operands, deps):
+        task = Task(len(self.tasks), name, kind, layer, tuple(gemms), int(vector_ops),
+                    tuple(operands), tuple(sorted(set(deps))))
+        self.tasks.append(task)
+        return task.index
+
+    def run(self) -> TaskGraph:
+        wl = self.workload
+        n = wl.dataset.batch_size
+        params = list(wl.param_layers)
+        names = [p.name for p in params]
+        # Element-wise work of parameter-free layers (pooling, flatten) attaches to the previous
+        # parameter layer's FP and to the EP that crosses them.
+        after: dict[str, list[LayerSpec]] = {name: [] for name in names}
+        current = None
+        for layer in wl.layers:
+            if layer.has_params:
+                current = layer.name
+            elif current is not None:
+                after[current].append(layer)
+        optimizer = getattr(getattr(wl.training, "optimizer", None), "type", "adam")
+        optimizer = optimizer if optimizer in UPDATE_OPS else "adam"
+
+        fp: dict[str, int] = {}
+        prev = None
+        for i, layer in enumerate(params):
+            gemms = _fp_gemms(layer, n)
+            ops = n * _out_elems(layer)  # activation function
+            for free in after[layer.name]:
+                if free.kind == "pool":
+                    ops += n * math.prod(free.output_shape) * math.prod(free.kernel)
+            in_tensor = "input" if i == 0 else "activation"
+            operands = (
+                Operand("ifmap", in_tensor, n * math.prod(layer.input_shape)),
+                Operand("filter", "weight", _weight_elems(layer)),
+                Operand("ofmap", "activation", n * _carried_out_elems(layer, after)),
+            )
+            fp[layer.name] = self.add(f"{layer.name}.fp", "fp", layer.name, gemms, ops,
+                                      operands, [prev] if prev is not None else [])
+            prev = fp[layer.name]
+
+        last = params[-1]
+        rows = n * (last.output_shape[0] if len(last.output_shape) == 2 else 1)
+        classes = last.output_shape[-1]
+        loss = self.add("loss", "loss", "loss", (), rows * classes * LOSS_OPS_PER_LOGIT,
+                        (Operand("read", "activation", rows * classes),
+                         Operand("write", "error", rows * classes)), [fp[last.name]])
+
+        plan = routes(names, self.algorithm, self.settings)
+        avail: dict[str, int] = {}  # layer -> task that produces its output error d_l
+        ep_of: dict[str, int] = {}  # layer -> EP task that reads its W (WU must wait for it)
+        feedback_total = 0
+        for i in range(len(params) - 1, -1, -1):
+            layer = params[i]
+            route, source = plan[i]
+            if route == "loss":
+                avail[layer.name] = loss
+            elif route == "bp":
+                above = params[i + 1]
+                tid, fb = self._bp_ep(above, layer, after, n, avail[above.name])
+                ep_of[above.name] = tid
+                avail[layer.name] = tid
+                feedback_total += fb
+            else:
+                src = wl.layer(source)
+                tid, fb = self._dfa_ep(layer, src, n, avail[source])
+                avail[layer.name] = tid
+                feedback_total += fb
+            if layer.kind == "recurrent" and route in ("loss", "bp"):
+                avail[layer.name] = self._bptt(layer, n, avail[layer.name])
+
+        for layer in params:
+            wg = self.add(
+                f"{layer.name}.wg", "wg", layer.name, _wg_gemms(layer, n), n * _out_elems(layer),
+                (Operand("ifmap", "input" if layer is params[0] else "activation",
+                         n * math.prod(layer.input_shape)),
+                 Operand("filter", "error", n * _out_elems(layer)),
+                 Operand("ofmap", "gradient", _weight_elems(layer))),
+                [avail[layer.name]],
+            )
+            w = _weight_elems(layer)
+            state = OPTIMIZER_STATE[optimizer]
+            deps = [wg] + ([ep_of[layer.name]] if layer.name in ep_of else [])
+            self.add(
+                f"{layer.name}.wu", "wu", layer.name, (), w * UPDATE_OPS[optimizer],
+                (Operand("read", "weight", w), Operand("read", "gradient", w),
+                 Operand("read", "optimizer_state", w * state),
+                 Operand("write", "weight", w), Operand("write", "optimizer_state", w * state)),
+                deps,
+            )
+
+        saved = sum(n * math.prod(p.input_shape) for p in params) + sum(
+            n * _out_elems(p) for p in params
+        )
+        errors = max(n * max(math.prod(p.input_shape), _out_elems(p)) for p in params)
+        return TaskGraph(
+            workload=wl.name,
+            algorithm=self.algorithm,
+            schedule=SCHEDULES[self.algorithm],
+            batch_size=n,
+            tasks=tuple(self.tasks),
+            layers=tuple(names),
+            weight_elements=sum(_weight_elems(p) for p in params),
+            activation_elements=saved,
+            max_error_elements=errors,
+            feedback_elements=feedback_total,
+            optimizer_state_per_weight=OPTIMIZER_STATE[optimizer],
+            routes=tuple((names[i], r, s) for i, (r, s) in enumerate(plan)),
+        )
+
+    # -- error propagation -----------------------------------------------------------------
+    def _bp_ep(self, above: LayerSpec, layer: LayerSpec, after, n: int, dep: int):
+        """EP through ``above``'s W^T (BP) or its B (FA): the error of ``layer``'s output."""
+        fa = self.algorithm == "fa"
+        density = self.settings.density
+        w = _weight_elems(above, bias=False)
+        fb_entries = math.ceil(w * density) if fa else 0
+        ops = n * _carried_out_elems(layer, after) + n * _out_elems(layer)  # unpool + f'(a)
+        operands = (
+            Operand("ifmap", "error", n * _out_elems(above)),
+            Operand("filter", "feedback" if fa else "weight", fb_entries if fa else w),
+            Operand("ofmap", "error", n * math.prod(above.input_shape)),
+        )
+        tid = self.add(f"{above.name}.ep", "ep", above.name, _ep_gemms(above, n), ops,
+                       operands, [dep])
+        return tid, fb_entries
+
+    def _dfa_ep(self, layer: LayerSpec, source: LayerSpec, n: int, dep: int):
+        """``d_l = B_l e_j``: a random projection of a later layer's error (K = its width)."""
+        density = self.settings.density
+        width = source.output_shape[-1] if source.per_step else _out_elems(source)
+        if layer.kind == "conv" and self.settings.conv_mode == "conv":
+            spatial = math.prod(layer.output_shape[1:])
+            m, k, cols = n * spatial, width * math.prod(layer.kernel), layer.out_channels
+        elif layer.kind == "recurrent":
+            steps = layer.input_shape[0]
+            m, k, cols = n * steps, width, layer.hidden_size
+        else:
+            m, k, cols = n, width, _out_elems(layer)
+        entries = math.ceil(k * cols * density)
+        shape = GemmShape(m=m, k=max(1, math.ceil(k * density)), n=cols)
+        operands = (
+            Operand("ifmap", "error", n * _out_elems(source)),
+            Operand("filter", "feedback", entries),
+            Operand("ofmap", "error", n * _out_elems(layer)),
+        )
+        tid = self.add(f"{layer.name}.dfa_ep", "dfa_ep", layer.name, [GemmWork(shape)],
+                       n * _out_elems(layer), operands, [dep])
+        return tid, entries
+
+    def _bptt(self, layer: LayerSpec, n: int, dep: int) -> int:
+        """Error recursion through time inside a BP-trained recurrent layer."""
+        steps, h = layer.input_shape[0], layer.hidden_size
+        g = GATES[layer.cell]
+        gemm = GemmWork(GemmShape(m=n, k=g * h, n=h), count=steps, shared_filter=True)
+        operands = (
+            Operand("ifmap", "error", n * steps * g * h),
+            Operand("filter", "weight", g * h * h),
+            Operand("ofmap", "error", n * steps * h),
+        )
+        return self.add(f"{layer.name}.bptt", "ep", layer.name, [gemm], 3 * n * steps * g * h,
+                        operands, [dep])
+
+
+def _out_elems(layer: LayerSpec) -> int:
+    """Per-sample outputs of a parameter layer (all steps for a recurrent layer)."""
+    if layer.kind == "recurrent":
+        return layer.input_shape[0] * layer.hidden_size
+    return math.prod(layer.output_shape)
+
+
+def _carried_out_elems(layer: LayerSpec, after) -> int:
+    """Per-sample elements handed to the next layer (after pooling)."""
+    free = [f for f in after[layer.name] if f.kind == "pool"]
+    return math.prod(free[-1].output_shape) if free else math.prod(layer.output_shape)
+
+
+def _weight_elems(layer: LayerSpec, bias: bool = True) -> int:
+    if layer.kind == "linear":
+        w = layer.in_features * layer.out_features
+        b = layer.out_features
+    elif layer.kind == "conv":
+        w = layer.out_channels * (layer.in_channels // layer.groups) * math.prod(layer.kernel)
+        b = layer.out_channels
+    else:
+        g = GATES[layer.cell]
+        w = g * layer.hidden_size * (layer.in_features + layer.hidden_size)
+        b = 2 * g * layer.hidden_size
+    return w + (b if bias and layer.bias else 0)
+
+
+def _rows(layer: LayerSpec, n: int) -> int:
+    return n * (layer.input_shape[0] if layer.per_step else 1)
+
+
+def _fp_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
+    if layer.kind == "linear":
+        return [GemmWork(GemmShape(_rows(layer, n), layer.in_features, layer.out_features))]
+    if layer.kind == "conv":
+        g = layer.groups
+        shape = GemmShape(n * math.prod(layer.output_shape[1:]),
+                          layer.in_channels // g * math.prod(layer.kernel),
+                          layer.out_channels // g)
+        return [GemmWork(shape, count=g)]
+    steps, h, f = layer.input_shape[0], layer.hidden_size, layer.in_features
+    gh = GATES[layer.cell] * h
+    return [GemmWork(GemmShape(n, f, gh), steps, True), GemmWork(GemmShape(n, h, gh), steps, True)]
+
+
+def _ep_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
+    if layer.kind == "linear":
+        return [GemmWork(GemmShape(_rows(layer, n), layer.out_features, layer.in_features))]
+    if layer.kind == "conv":
+        g = layer.groups
+        shape = GemmShape(n * math.prod(layer.input_shape[1:]),
+                          layer.out_channels // g * math.prod(layer.kernel),
+                          layer.in_channels // g)
+        return [GemmWork(shape, count=g)]
+    steps, h, f = layer.input_shape[0], layer.hidden_size, layer.in_features
+    return [GemmWork(GemmShape(n, GATES[layer.cell] * h, f), steps, True)]
+
+
+def _wg_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
+    if layer.kind == "linear":
+        return [GemmWork(GemmShape(layer.in_features, _rows(layer, n), layer.out_features))]
+    if layer.kind == "conv":
+        g = layer.groups
+        shape = GemmShape(layer.in_channels // g * math.prod(layer.kernel),
+                          n * math.prod(layer.output_shape[1:]), layer.out_channels // g)
+        return [GemmWork(shape, count=g)]
+    steps, h, f = layer.input_shape[0], layer.hidden_size, layer.in_features
+    gh = GATES[layer.cell] * h
+    return [GemmWork(GemmShape(f, n * steps, gh)), GemmWork(GemmShape(h, n * steps, gh))]

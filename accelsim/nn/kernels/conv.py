@@ -1,0 +1,183 @@
+"""Convolution kernels (2-D, NCHW, PyTorch layouts) as im2col + small GEMMs per sample.
+
+Forward:        y[n, o, p]   = b[o] + sum_k W[o, k] col_n[k, p]      (per group)
+Backward data:  dx_n         = col2im(W^T dy_n)
+Backward weight: dW[o, k]    = sum_n sum_p dy[n, o, p] col_n[k, p],  db[o] = sum_{n,p} dy[n, o, p]
+where k runs over (c, i, j) of the group's input channels and kernel taps and p over output
+positions (see ``_im2col``). The batch is split into one contiguous block per numba thread; each
+thread builds ``col_n`` in its own buffer (it stays in cache) and calls single-threaded BLAS.
+1-D convolutions are 2-D ones with H = 1 (``conv1d_*``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from accelsim.nn.kernels._im2col import col2im, im2col, out_size
+from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
+
+Pair = tuple[int, int]
+
+
+@njit(cache=True, parallel=True)
+def _forward(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, y4):
+    n_batch, groups, cg = x4.shape[0], x4.shape[1], x4.shape[2]
+    cog = w3.shape[1]
+    for t in prange(threads):
+        col = np.empty((cg * kh * kw, ho * wo), np.float32)
+        for n in range(t * n_batch // threads, (t + 1) * n_batch // threads):
+            for g in range(groups):
+                im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
+                out = y4[n, g]
+                np.dot(w3[g], col, out)
+                if b.shape[0] > 0:
+                    for o in range(cog):
+                        out[o] += b[g * cog + o]
+
+
+@njit(cache=True, parallel=True)
+def _backward_data(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, dx4):
+    n_batch, groups = dy4.shape[0], dy4.shape[1]
+    kg = wt3.shape[1]
+    for t in prange(threads):
+        dcol = np.empty((kg, ho * wo), np.float32)
+        for n in range(t * n_batch // threads, (t + 1) * n_batch // threads):
+            dx4[n] = 0.0
+            for g in range(groups):
+                np.dot(wt3[g], dy4[n, g], dcol)
+                col2im(dcol, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, dx4[n, g])
+
+
+@njit(cache=True, parallel=True)
+def _backward_weight(x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, dw_parts, db_parts):
+    n_batch, groups, cg = x4.shape[0], x4.shape[1], x4.shape[2]
+    cog = dy4.shape[2]
+    kg = cg * kh * kw
+    for t in prange(threads):
+        col = np.empty((kg, ho * wo), np.float32)
+        tmp = np.empty((cog, kg), np.float32)
+        dw_parts[t] = 0.0
+        db_parts[t] = 0.0
+        for n in range(t * n_batch // threads, (t + 1) * n_batch // threads):
+            for g in range(groups):
+                im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
+                dyg = dy4[n, g]
+                np.dot(dyg, col.T, tmp)
+                dw_parts[t, g] += tmp
+                for o in range(cog):
+                    db_parts[t, g * cog + o] += dyg[o].sum()
+
+
+def _geometry(x_shape, w_shape, stride, padding, dilation):
+    _, _, h, w = x_shape
+    _, _, kh, kw = w_shape
+    ho = out_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = out_size(w, kw, stride[1], padding[1], dilation[1])
+    return kh, kw, ho, wo
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    groups: int,
+) -> np.ndarray:
+    """y = conv2d(x, w) + b for x (N, C, H, W), w (Co, C//groups, kh, kw) -> y (N, Co, Ho, Wo)."""
+    n, c, h, wid = x.shape
+    co = w.shape[0]
+    kh, kw, ho, wo = _geometry(x.shape, w.shape, stride, padding, dilation)
+    assert ho > 0 and wo > 0 and c % groups == 0 and co % groups == 0
+    x4 = np.ascontiguousarray(x, np.float32).reshape(n, groups, c // groups, h, wid)
+    w3 = np.ascontiguousarray(w, np.float32).reshape(groups, co // groups, -1)
+    bias = np.zeros(0, np.float32) if b is None else np.ascontiguousarray(b, np.float32)
+    y = np.empty((n, groups, co // groups, ho * wo), np.float32)
+    with single_threaded_blas():
+        _forward(x4, w3, bias, kh, kw, *stride, *padding, *dilation, ho, wo, num_threads(n), y)
+    return y.reshape(n, co, ho, wo)
+
+
+def conv2d_backward_data(
+    dy: np.ndarray,
+    w: np.ndarray,
+    x_shape: tuple,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    groups: int,
+) -> np.ndarray:
+    """dx = d loss / d x of conv2d, given dy (N, Co, Ho, Wo) and w; returns (N, C, H, W)."""
+    n, c, h, wid = x_shape
+    co = w.shape[0]
+    kh, kw, ho, wo = _geometry(x_shape, w.shape, stride, padding, dilation)
+    dy4 = np.ascontiguousarray(dy, np.float32).reshape(n, groups, co // groups, ho * wo)
+    w3 = np.asarray(w, np.float32).reshape(groups, co // groups, -1)
+    wt3 = np.ascontiguousarray(w3.transpose(0, 2, 1))
+    dx = np.empty((n, groups, c // groups, h, wid), np.float32)
+    with single_threaded_blas():
+        _backward_data(dy4, wt3, kh, kw, *stride, *padding, *dilation, ho, wo, num_threads(n), dx)
+    return dx.reshape(n, c, h, wid)
+
+
+def conv2d_backward_weight(
+    x: np.ndarray,
+    dy: np.ndarray,
+    w_shape: tuple,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    groups: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(dW (Co, C//groups, kh, kw), db (Co,)) of conv2d from x and dy."""
+    n, c, h, wid = x.shape
+    co = w_shape[0]
+    kh, kw, ho, wo = _geometry(x.shape, w_shape, stride, padding, dilation)
+    x4 = np.ascontiguousarray(x, np.float32).reshape(n, groups, c // groups, h, wid)
+    dy4 = np.ascontiguousarray(dy, np.float32).reshape(n, groups, co // groups, ho * wo)
+    threads = num_threads(n)
+    kg = (c // groups) * kh * kw
+    dw_parts = np.empty((threads, groups, co // groups, kg), np.float32)
+    db_parts = np.empty((threads, co), np.float32)
+    with single_threaded_blas():
+        _backward_weight(
+            x4, dy4, kh, kw, *stride, *padding, *dilation, ho, wo, threads, dw_parts, db_parts
+        )
+    dw = dw_parts.sum(axis=0) if threads > 1 else dw_parts[0]
+    db = db_parts.sum(axis=0) if threads > 1 else db_parts[0]
+    return dw.reshape(w_shape).astype(np.float32, copy=False), db
+
+
+def _as1(v) -> int:
+    return int(v[0]) if isinstance(v, (tuple, list)) else int(v)
+
+
+def _pairs1(stride, padding, dilation) -> tuple[Pair, Pair, Pair]:
+    return (1, _as1(stride)), (0, _as1(padding)), (1, _as1(dilation))
+
+
+def conv1d_forward(x, w, b, stride, padding, dilation, groups: int) -> np.ndarray:
+    """conv1d for x (N, C, L), w (Co, C//groups, k) -> (N, Co, Lo); ints or 1-tuples."""
+    s, p, d = _pairs1(stride, padding, dilation)
+    y = conv2d_forward(x[:, :, None, :], w[:, :, None, :], b, s, p, d, groups)
+    return y.reshape(y.shape[0], y.shape[1], y.shape[3])
+
+
+def conv1d_backward_data(dy, w, x_shape: tuple, stride, padding, dilation, groups: int):
+    """dx (N, C, L) of conv1d."""
+    s, p, d = _pairs1(stride, padding, dilation)
+    n, c, length = x_shape
+    dx = conv2d_backward_data(dy[:, :, None, :], w[:, :, None, :], (n, c, 1, length), s, p, d, groups)
+    return dx.reshape(x_shape)
+
+
+def conv1d_backward_weight(x, dy, w_shape: tuple, stride, padding, dilation, groups: int):
+    """(dW (Co, C//groups, k), db (Co,)) of conv1d."""
+    s, p, d = _pairs1(stride, padding, dilation)
+    co, cg, k = w_shape
+    dw, db = conv2d_backward_weight(
+        x[:, :, None, :], dy[:, :, None, :], (co, cg, 1, k), s, p, d, groups
+    )
+    return dw.reshape(w_shape), db

@@ -1,0 +1,315 @@
+"""Recurrent cells (tanh RNN, LSTM, GRU): forward and backward-through-time, float32.
+
+A recurrent layer reads a batch-first sequence x (N, T, F) from a zero initial state and returns
+every hidden state h (N, T, H). Parameters use PyTorch's layouts: ``w_ih`` (G*H, F), ``w_hh``
+(G*H, H), ``b_ih`` and ``b_hh`` (G*H,), with G = 1 (rnn), 4 (lstm: gates i, f, g, o) or 3
+(gru: gates r, z, n, and n = tanh(W_in x + b_in + r * (W_hn h + b_hn)) exactly as PyTorch).
+
+The input projections of all steps are one GEMM (N*T, F) x (F, G*H) before the time loop. The
+loop is one numba function: at each step every thread takes a block of batch rows, multiplies
+its rows of h_{t-1} by W_hh^T (a single-threaded BLAS call) and applies the gate maths to them.
+Backward mirrors it with a per-step (rows, G*H) x (G*H, H) product carrying the error to the
+previous step; the weight gradients of all steps are again single GEMMs after the loop.
+
+``through_time=False`` stops the error at each step (no flow from h_t back to h_{t-1}); the DFA
+variants use it when every step receives its own injected error (docs/dfa-extensions.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
+
+CELL_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+# tanh(x) ~ p(s) / q(s), s = clip(x, -9, 9) / 9, p odd of degree 13, q even of degree 6: our own
+# least-squares rational fit (iteratively reweighted towards the largest errors) on [0, 9].
+# Max absolute error in float32 4.3e-7 over [-12, 12]. libm's tanh is scalar (about 30 ns an
+# element here, no SVML); this form vectorizes and costs under 0.5 ns.
+_P0, _P1, _P2, _P3 = np.float32(8.99999975), np.float32(95.3832232), np.float32(183.298976), (
+    np.float32(53.3760719)
+)
+_P4, _P5, _P6 = np.float32(-7.85069581), np.float32(1.66499366), np.float32(-0.218146301)
+_Q0, _Q1, _Q2, _Q3 = np.float32(1.0), np.float32(37.5981266), np.float32(160.716907), (
+    np.float32(135.339404)
+)
+_CLIP = np.float32(9.0)
+_INV_CLIP = np.float32(1.0 / 9.0)
+_HALF = np.float32(0.5)
+_ONE = np.float32(1.0)
+
+# error_model="numpy" drops numba's per-division zero check, which otherwise blocks SIMD.
+_FAST = {"cache": True, "fastmath": True, "error_model": "numpy"}
+
+
+@njit(inline="always", **_FAST)
+def fast_tanh(x):
+    s = min(max(x, -_CLIP), _CLIP) * _INV_CLIP
+    s2 = s * s
+    p = ((((((_P6 * s2 + _P5) * s2 + _P4) * s2 + _P3) * s2 + _P2) * s2 + _P1) * s2 + _P0) * s
+    q = ((_Q3 * s2 + _Q2) * s2 + _Q1) * s2 + _Q0
+    return min(max(p / q, -_ONE), _ONE)
+
+
+@njit(inline="always", **_FAST)
+def fast_sigmoid(x):
+    return _HALF * fast_tanh(_HALF * x) + _HALF
+
+
+# -- forward time loops ----------------------------------------------------------------------
+# xp (N, T, G*H) holds W_ih x_t + b_ih for every step; the loops add W_hh h_{t-1} + b_hh.
+
+
+@njit(parallel=True, **_FAST)
+def _rnn_steps(xp, w_hh_t, b_hh, h_all, chunks):
+    n_batch, steps, hidden = h_all.shape
+    h = np.zeros((n_batch, hidden), dtype=np.float32)
+    hh = np.empty((n_batch, hidden), dtype=np.float32)
+    for t in range(steps):
+        for part in prange(chunks):
+            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+            np.dot(h[lo:hi], w_hh_t, hh[lo:hi])
+            for n in range(lo, hi):
+                xr, hr, hrow, out = xp[n, t], hh[n], h[n], h_all[n, t]
+                for j in range(hidden):
+                    v = fast_tanh(xr[j] + hr[j] + b_hh[j])
+                    hrow[j] = v
+                    out[j] = v
+
+
+@njit(parallel=True, **_FAST)
+def _lstm_steps(xp, w_hh_t, b_hh, h_all, c_all, gates, chunks):
+    n_batch, steps, hidden = h_all.shape
+    size = 4 * hidden
+    h = np.zeros((n_batch, hidden), dtype=np.float32)
+    c = np.zeros((n_batch, hidden), dtype=np.float32)
+    hh = np.empty((n_batch, size), dtype=np.float32)
+    # sigmoid(a) = 0.5 tanh(0.5 a) + 0.5: one vector loop serves all four gates.
+    scale = np.full(size, _HALF)
+    scale[2 * hidden : 3 * hidden] = _ONE
+    shift = np.full(size, _HALF)
+    shift[2 * hidden : 3 * hidden] = 0.0
+    for t in range(steps):
+        for part in prange(chunks):
+            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+            np.dot(h[lo:hi], w_hh_t, hh[lo:hi])
+            for n in range(lo, hi):
+                g, xr, hr = gates[n, t], xp[n, t], hh[n]
+                for j in range(size):
+                    g[j] = fast_tanh((xr[j] + hr[j] + b_hh[j]) * scale[j]) * scale[j] + shift[j]
+                gi, gf, gg, go = g[:hidden], g[hidden : 2 * hidden], g[2 * hidden : 3 * hidden], (
+                    g[3 * hidden :]
+                )
+                crow, hrow, cout, hout = c[n], h[n], c_all[n, t], h_all[n, t]
+                for j in range(hidden):
+                    cv = gf[j] * crow[j] + gi[j] * gg[j]
+                    hv = go[j] * fast_tanh(cv)
+                    crow[j] = cv
+                    hrow[j] = hv
+                    cout[j] = cv
+                    hout[j] = hv
+
+
+@njit(parallel=True, **_FAST)
+def _gru_steps(xp, w_hh_t, b_hh, h_all, gates, hn_all, chunks):
+    n_batch, steps, hidden = h_all.shape
+    h = np.zeros((n_batch, hidden), dtype=np.float32)
+    hh = np.empty((n_batch, 3 * hidden), dtype=np.float32)
+    for t in range(steps):
+        for part in prange(chunks):
+            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+            np.dot(h[lo:hi], w_hh_t, hh[lo:hi])
+            for n in range(lo, hi):
+                g, xr, hr = gates[n, t], xp[n, t], hh[n]
+                hrow, hout, hnout = h[n], h_all[n, t], hn_all[n, t]
+                for j in range(2 * hidden):
+                    g[j] = fast_sigmoid(xr[j] + hr[j] + b_hh[j])
+                for j in range(hidden):
+                    hn = hr[2 * hidden + j] + b_hh[2 * hidden + j]
+                    nv = fast_tanh(xr[2 * hidden + j] + g[j] * hn)
+                    z = g[hidden + j]
+                    hv = (_ONE - z) * nv + z * hrow[j]
+                    g[2 * hidden + j] = nv
+                    hnout[j] = hn
+                    hrow[j] = hv
+                    hout[j] = hv
+
+
+# -- backward time loops ---------------------------------------------------------------------
+# Each fills d_in (N, T, G*H), the error at the gate pre-activations on the input side; GRU also
+# fills d_hid, the hidden side, which differs from d_in in the n gate (there it is scaled by r).
+
+
+@njit(parallel=True, **_FAST)
+def _rnn_back_steps(dh_out, h_all, w_hh, d_in, through_time, chunks):
+    n_batch, steps, hidden = h_all.shape
+    dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
+    for t in range(steps - 1, -1, -1):
+        for part in prange(chunks):
+            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+            for n in range(lo, hi):
+                hr, dr, dn, da = h_all[n, t], dh_out[n, t], dh_next[n], d_in[n, t]
+                for j in range(hidden):
+                    da[j] = (dr[j] + dn[j]) * (_ONE - hr[j] * hr[j])
+            if through_time and t > 0:
+                np.dot(d_in[lo:hi, t], w_hh, dh_next[lo:hi])
+
+
+@njit(parallel=True, **_FAST)
+def _lstm_back_steps(dh_out, c_all, gates, w_hh, d_in, through_time, chunks):
+    n_batch, steps, hidden = c_all.shape
+    size = 4 * hidden
+    dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
+    dc_next = np.zeros((n_batch, hidden), dtype=np.float32)
+    da = np.empty((n_batch, size), dtype=np.float32)
+    zero_row = np.zeros(hidden, dtype=np.float32)
+    for t in range(steps - 1, -1, -1):
+        for part in prange(chunks):
+            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+            for n in range(lo, hi):
+                g, a, dout = gates[n, t], da[n], d_in[n, t]
+                crow = c_all[n, t]
+                cprev = c_all[n, t - 1] if t > 0 else zero_row
+                dr, dhn, dcn = dh_out[n, t], dh_next[n], dc_next[n]
+                for j in range(hidden):
+                    gi, gf, gg, go = g[j], g[hidden + j], g[2 * hidden + j], g[3 * hidden + j]
+                    tc = fast_tanh(crow[j])
+                    dh = dr[j] + dhn[j]
+                    dc = dcn[j] + dh * go * (_ONE - tc * tc)
+                    a[j] = dc * gg * gi * (_ONE - gi)
+                    a[hidden + j] = dc * cprev[j] * gf * (_ONE - gf)
+                    a[2 * hidden + j] = dc * gi * (_ONE - gg * gg)
+                    a[3 * hidden + j] = dh * tc * go * (_ONE - go)
+                    dcn[j] = dc * gf if through_time else 0.0
+                for j in range(size):
+                    dout[j] = a[j]
+            if through_time and t > 0:
+                np.dot(da[lo:hi], w_hh, dh_next[lo:hi])
+
+
+@njit(parallel=True, **_FAST)
+def _gru_back_steps(dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_time, chunks):
+    n_batch, steps, hidden = h_all.shape
+    dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
+    direct = np.zeros((n_batch, hidden), dtype=np.float32)
+    zero_row = np.zeros(hidden, dtype=np.float32)
+    for t in range(steps - 1, -1, -1):
+        for part in prange(chunks):
+            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+            for n in range(lo, hi):
+                g, hnr, di, dd = gates[n, t], hn_all[n, t], d_in[n, t], d_hid[n, t]
+                hprev = h_all[n, t - 1] if t > 0 else zero_row
+                dr, dhn, drow = dh_out[n, t], dh_next[n], direct[n]
+                for j in range(hidden):
+                    r, z, nv = g[j], g[hidden + j], g[2 * hidden + j]
+                    dh = dr[j] + dhn[j]
+                    an = dh * (_ONE - z) * (_ONE - nv * nv)
+                    az = dh * (hprev[j] - nv) * z * (_ONE - z)
+                    ar = an * hnr[j] * r * (_ONE - r)
+                    di[j] = ar
+                    di[hidden + j] = az
+                    di[2 * hidden + j] = an
+                    dd[j] = ar
+                    dd[hidden + j] = az
+                    dd[2 * hidden + j] = an * r
+                    drow[j] = dh * z
+            if through_time and t > 0:
+                np.dot(d_hid[lo:hi, t], w_hh, dh_next[lo:hi])
+                for n in range(lo, hi):
+                    dhn, drow = dh_next[n], direct[n]
+                    for j in range(hidden):
+                        dhn[j] += drow[j]
+
+
+# -- public API ------------------------------------------------------------------------------
+def _f32(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _bias(b: np.ndarray | None, size: int) -> np.ndarray:
+    return np.zeros(size, np.float32) if b is None else _f32(b)
+
+
+def recurrent_forward(
+    cell: str,
+    x: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray | None = None,
+    b_hh: np.ndarray | None = None,
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Run ``cell`` over x (N, T, F); return (h (N, T, H), saved) where ``saved`` feeds backward."""
+    if cell not in CELL_GATES:
+        raise ValueError(f"unknown recurrent cell {cell!r}")
+    x = _f32(x)
+    n_batch, steps, features = x.shape
+    size = w_ih.shape[0]
+    hidden = size // CELL_GATES[cell]
+    xp = x.reshape(n_batch * steps, features) @ _f32(w_ih).T
+    xp += _bias(b_ih, size)
+    xp = xp.reshape(n_batch, steps, size)
+    w_hh_t = _f32(_f32(w_hh).T)
+    bh = _bias(b_hh, size)
+    h_all = np.empty((n_batch, steps, hidden), np.float32)
+    chunks = num_threads(n_batch)
+    with single_threaded_blas():
+        if cell == "rnn":
+            _rnn_steps(xp, w_hh_t, bh, h_all, chunks)
+            return h_all, (x, h_all)
+        gates = np.empty((n_batch, steps, size), np.float32)
+        if cell == "lstm":
+            c_all = np.empty_like(h_all)
+            _lstm_steps(xp, w_hh_t, bh, h_all, c_all, gates, chunks)
+            return h_all, (x, h_all, c_all, gates)
+        hn_all = np.empty_like(h_all)
+        _gru_steps(xp, w_hh_t, bh, h_all, gates, hn_all, chunks)
+        return h_all, (x, h_all, gates, hn_all)
+
+
+def recurrent_backward(
+    cell: str,
+    dh: np.ndarray,
+    saved: tuple[np.ndarray, ...],
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    through_time: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Backward of ``recurrent_forward``.
+
+    ``dh`` (N, T, H) is dL/dh_t at every step (zeros where the loss does not read h_t). Returns
+    (dx, dw_ih, dw_hh, db_ih, db_hh). With ``through_time=False`` each step's error stays in
+    that step (no BPTT).
+    """
+    x, h_all = saved[0], saved[1]
+    dh = _f32(dh)
+    w_ih = _f32(w_ih)
+    w_hh = _f32(w_hh)
+    n_batch, steps, features = x.shape
+    hidden = h_all.shape[2]
+    size = w_hh.shape[0]
+    d_in = np.empty((n_batch, steps, size), np.float32)
+    d_hid = d_in
+    chunks = num_threads(n_batch)
+    with single_threaded_blas():
+        if cell == "rnn":
+            _rnn_back_steps(dh, h_all, w_hh, d_in, through_time, chunks)
+        elif cell == "lstm":
+            _lstm_back_steps(dh, saved[2], saved[3], w_hh, d_in, through_time, chunks)
+        else:
+            d_hid = np.empty_like(d_in)
+            _gru_back_steps(dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, through_time,
+                            chunks)
+    rows = n_batch * steps
+    d_in2 = d_in.reshape(rows, size)
+    d_hid2 = d_hid.reshape(rows, size)
+    dx = (d_in2 @ w_ih).reshape(n_batch, steps, features)
+    dw_ih = d_in2.T @ x.reshape(rows, features)
+    # h_{t-1} for every step, with the zero initial state in front.
+    h_prev = np.zeros_like(h_all)
+    h_prev[:, 1:] = h_all[:, :-1]
+    dw_hh = d_hid2.T @ h_prev.reshape(rows, hidden)
+    db_ih = d_in2.sum(axis=0)
+    db_hh = d_hid2.sum(axis=0)
+    return dx, dw_ih, dw_hh, db_ih, db_hh

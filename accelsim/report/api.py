@@ -1,0 +1,182 @@
+"""The Python entry points behind ``accelsim simulate`` and ``accelsim compare``.
+
+``simulate_point`` runs one (chip, workload, algorithm) point and returns exactly the JSON
+document of ``accelsim simulate --json``; ``compare_point`` returns that of ``accelsim compare
+--json``. Both accept file paths, already-parsed dicts (sweeps) or loaded objects, and raise
+``ConfigError`` for bad input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.arch import Arch, check_task_kinds, load_arch
+from accelsim.config.errors import ConfigError
+from accelsim.config.workload import Workload, load_workload
+from accelsim.hw.cost import CostModel, TaskCost, cost_model, task_cost
+from accelsim.lowering.graph import Task, TaskGraph
+from accelsim.lowering.lower import lower
+from accelsim.lowering.presets import settings_for
+from accelsim.report.metrics import comparison, metrics
+from accelsim.report.trace import chrome_trace
+from accelsim.sim.engine import Schedule, SimResult, simulate
+from accelsim.sim.schedules import schedule_for
+
+ArchSource = str | Path | dict[str, Any] | Arch
+WorkloadSource = str | Path | dict[str, Any] | Workload
+COMPARED = ("bp", "dfa", "pdfa")
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything one simulation produced (the CLI needs more than the JSON for --trace)."""
+
+    arch: Arch
+    graph: TaskGraph
+    schedule: Schedule
+    result: SimResult
+    model: CostModel
+    report: dict
+
+    def trace(self) -> dict:
+        return chrome_trace(self.arch, self.graph, self.result)
+
+
+def _file_key(source: Any, label: str | None) -> tuple | None:
+    """Cache key of a file source (path, size, mtime), so sweeps re-parse only edited files."""
+    if isinstance(source, (str, Path)) and label is None:
+        try:
+            stat = Path(source).stat()
+        except OSError:
+            return None
+        return (str(source), stat.st_size, stat.st_mtime_ns)
+    return None
+
+
+@lru_cache(maxsize=64)
+def _load_arch_file(key: tuple) -> Arch:
+    return load_arch(key[0])
+
+
+@lru_cache(maxsize=64)
+def _load_workload_file(key: tuple) -> Workload:
+    return load_workload(key[0])
+
+
+def resolve_arch(source: ArchSource, label: str | None = None) -> Arch:
+    if isinstance(source, Arch):
+        return source
+    key = _file_key(source, label)
+    return _load_arch_file(key) if key else load_arch(source, label)
+
+
+def resolve_workload(
+    source: WorkloadSource, label: str | None = None, batch_size: int | None = None
+) -> Workload:
+    if isinstance(source, Workload):
+        workload = source
+    else:
+        key = _file_key(source, label)
+        workload = _load_workload_file(key) if key else load_workload(source, label=label)
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(None, "--batch-size", "a positive integer", batch_size)
+        workload = workload.with_batch_size(batch_size)
+    return workload
+
+
+def run(
+    arch: ArchSource,
+    workload: WorkloadSource,
+    algorithm: str,
+    iterations: int = 1,
+    arch_label: str | None = None,
+    workload_label: str | None = None,
+    *,
+    batch_size: int | None = None,
+    pipeline_depth: int | None = None,
+) -> Run:
+    """Lower, cost and simulate one point."""
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(None, "--algorithm", "one of " + ", ".join(ALGORITHMS), algorithm)
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ConfigError(None, "--iterations", "a positive integer", iterations)
+    if pipeline_depth is not None and (not isinstance(pipeline_depth, int) or pipeline_depth < 1):
+        raise ConfigError(None, "--pipeline-depth", "a positive integer", pipeline_depth)
+    chip = resolve_arch(arch, arch_label)
+    wl = resolve_workload(workload, workload_label, batch_size)
+    settings = settings_for(wl, algorithm)
+    if algorithm != "sparse-dfa":
+        densities = [u.feedback.density for u in chip.units
+                     if u.feedback is not None and {"dfa_ep", "ep"} & set(u.tasks)]
+        if densities and min(densities) < 1.0:
+            settings = dataclasses.replace(settings, density=min(densities))
+    graph = lower(wl, algorithm, settings)
+    check_task_kinds(chip, (t.kind for t in graph.tasks), algorithm)
+    model = cost_model(chip, graph)
+    memo: dict[tuple[int, int], TaskCost] = {}
+    units = chip.units
+
+    def cost_of(task: Task, unit: int) -> TaskCost:
+        key = (task.index, unit)
+        cost = memo.get(key)
+        if cost is None:
+            cost = memo[key] = task_cost(task, units[unit], model)
+        return cost
+
+    schedule = schedule_for(graph, chip, pipeline_depth)
+    result = simulate(graph, chip, schedule, cost_of, iterations)
+    report = metrics(chip, graph, schedule, result, model, cost_of, iterations)
+    return Run(chip, graph, schedule, result, model, report)
+
+
+def simulate_point(
+    arch: ArchSource,
+    workload: WorkloadSource,
+    algorithm: str,
+    iterations: int = 1,
+    arch_label: str | None = None,
+    workload_label: str | None = None,
+    *,
+    batch_size: int | None = None,
+    pipeline_depth: int | None = None,
+) -> dict:
+    """The ``accelsim simulate --json`` document for one point."""
+    return run(arch, workload, algorithm, iterations, arch_label, workload_label,
+               batch_size=batch_size, pipeline_depth=pipeline_depth).report
+
+
+def compared_algorithms(workload: Workload) -> tuple[str, ...]:
+    """BP, DFA and PDFA, plus the workload's own algorithm when it is a hybrid or variant."""
+    own = getattr(workload.training, "algorithm", None)
+    extra = (own,) if own and own not in COMPARED else ()
+    return (*COMPARED, *extra)
+
+
+def compare_point(
+    arch: ArchSource,
+    workload: WorkloadSource,
+    iterations: int = 4,
+    arch_label: str | None = None,
+    workload_label: str | None = None,
+    *,
+    algorithms: tuple[str, ...] | None = None,
+    batch_size: int | None = None,
+    pipeline_depth: int | None = None,
+) -> dict:
+    """The ``accelsim compare --json`` document: each algorithm against the BP baseline."""
+    chip = resolve_arch(arch, arch_label)
+    wl = resolve_workload(workload, workload_label, batch_size)
+    names = tuple(algorithms) if algorithms else compared_algorithms(wl)
+    if "bp" not in names:
+        names = ("bp", *names)
+    results = {
+        name: simulate_point(chip, wl, name, iterations, pipeline_depth=pipeline_depth)
+        for name in names
+    }
+    return comparison(results)

@@ -1,0 +1,334 @@
+"""Benchmark of the convolution kernels and a LeNet training step: ours vs torch CPU vs numpy.
+
+For each layer shape, times forward + backward-data + backward-weight (median of several
+repeats after warm-up) of: the numba kernels in accelsim.nn.kernels, torch CPU at the same thread
+count, and a plain numpy im2col implementation written below. Then a whole LeNet training step
+(forward, backward, SGD update). Prints a markdown table; --write-docs puts it into the
+``kernels`` section of docs/performance.md.
+
+    python benchmarks/kernels.py [--threads 2] [--repeats 15] [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from accelsim.nn.kernels import (
+    activation_backward,
+    activation_forward,
+    conv2d_backward_data,
+    conv2d_backward_weight,
+    conv2d_forward,
+    linear_backward_data,
+    linear_backward_weight,
+    linear_forward,
+    pool2d_backward,
+    pool2d_forward,
+    softmax_cross_entropy,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name, batch, C, H, W, Co, k, stride, padding  (1-D layers have H = 1 and kernel (1, k))
+LAYERS = [
+    ("cifar 3->32 @32x32", 64, 3, 32, 32, 32, (3, 3), (1, 1), (1, 1)),
+    ("32->32 @16x16", 64, 32, 16, 16, 32, (3, 3), (1, 1), (1, 1)),
+    ("32->64 @8x8", 64, 32, 8, 8, 64, (3, 3), (1, 1), (1, 1)),
+    ("LeNet conv1 1->6 @28x28 b32", 32, 1, 28, 28, 6, (5, 5), (1, 1), (2, 2)),
+    ("LeNet conv2 6->16 @14x14 b32", 32, 6, 14, 14, 16, (5, 5), (1, 1), (0, 0)),
+    ("LeNet conv1 1->6 @28x28 b64", 64, 1, 28, 28, 6, (5, 5), (1, 1), (2, 2)),
+    ("LeNet conv2 6->16 @14x14 b64", 64, 6, 14, 14, 16, (5, 5), (1, 1), (0, 0)),
+    # MNIST-1D CNN (Greydanus 2020): 1->25 k5 s2 p1, then 25->25 k3 s2 p1 twice; L = 40.
+    ("MNIST-1D conv1 1->25 L40 b100", 100, 1, 1, 40, 25, (1, 5), (1, 2), (0, 1)),
+    ("MNIST-1D conv2 25->25 L19 b100", 100, 25, 1, 19, 25, (1, 3), (1, 2), (0, 1)),
+    ("MNIST-1D conv3 25->25 L10 b100", 100, 25, 1, 10, 25, (1, 3), (1, 2), (0, 1)),
+]
+
+
+def median_ms(fn, repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+# ---- plain numpy im2col reference implementation -------------------------------------------
+
+
+def np_im2col(x, k, s, p):
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    win = sliding_window_view(xp, k, axis=(2, 3))[:, :, :: s[0], :: s[1]]  # N C Ho Wo kh kw
+    n, c, ho, wo = win.shape[:4]
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k[0] * k[1])
+    return cols, ho, wo
+
+
+def np_conv_step(x, w, b, dy_seed, k, s, p):
+    n, c, h, wid = x.shape
+    co = w.shape[0]
+    cols, ho, wo = np_im2col(x, k, s, p)
+    w2 = w.reshape(co, -1)
+    y = (cols @ w2.T + b).reshape(n, ho, wo, co).transpose(0, 3, 1, 2)
+    dy2 = dy_seed.transpose(0, 2, 3, 1).reshape(-1, co)
+    dw = (dy2.T @ cols).reshape(w.shape)
+    db = dy2.sum(axis=0)
+    dcols = (dy2 @ w2).reshape(n, ho, wo, c, k[0], k[1])
+    dxp = np.zeros((n, c, h + 2 * p[0], wid + 2 * p[1]), np.float32)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            dxp[:, :, i : i + s[0] * ho : s[0], j : j + s[1] * wo : s[1]] += dcols[
+                :, :, :, :, i, j
+            ].transpose(0, 3, 1, 2)
+    dx = dxp[:, :, p[0] : p[0] + h, p[1] : p[1] + wid]
+    return y, dx, dw, db
+
+
+# ---- per-layer timings -----------------------------------------------------------------------
+
+
+def bench_layer(layer, repeats: int, torch):
+    name, n, c, h, wid, co, k, s, p = layer
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, wid)).astype(np.float32)
+    w = (rng.standard_normal((co, c, *k)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    y = conv2d_forward(x, w, b, s, p, (1, 1), 1)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+
+    def ours():
+        conv2d_forward(x, w, b, s, p, (1, 1), 1)
+        conv2d_backward_data(dy, w, x.shape, s, p, (1, 1), 1)
+        conv2d_backward_weight(x, dy, w.shape, s, p, (1, 1), 1)
+
+    def numpy_im2col():
+        np_conv_step(x, w, b, dy, k, s, p)
+
+    row = {"layer": name, "ours": median_ms(ours, repeats)}
+    row["numpy"] = median_ms(numpy_im2col, max(3, repeats // 3))
+    if torch is not None:
+        xt = torch.tensor(x, requires_grad=True)
+        wt = torch.tensor(w, requires_grad=True)
+        bt = torch.tensor(b, requires_grad=True)
+        dyt = torch.tensor(dy)
+
+        def torch_step():
+            xt.grad = wt.grad = bt.grad = None
+            torch.nn.functional.conv2d(xt, wt, bt, s, p).backward(dyt)
+
+        row["torch"] = median_ms(torch_step, repeats)
+    return row
+
+
+# ---- whole LeNet training step ---------------------------------------------------------------
+
+LENET_SPEC = {
+    "name": "lenet-bench",
+    "dataset": {"input_shape": [1, 28, 28], "num_classes": 10, "batch_size": 64},
+    "layers": [
+        {"name": "conv1", "type": "conv2d", "out_channels": 6, "kernel": 5, "padding": 2,
+         "activation": "relu"},
+        {"name": "pool1", "type": "maxpool2d", "kernel": 2},
+        {"name": "conv2", "type": "conv2d", "out_channels": 16, "kernel": 5, "activation": "relu"},
+        {"name": "pool2", "type": "maxpool2d", "kernel": 2},
+        {"name": "fc1", "type": "linear", "out_features": 120, "activation": "relu"},
+        {"name": "fc2", "type": "linear", "out_features": 84, "activation": "relu"},
+        {"name": "fc3", "type": "linear", "out_features": 10},
+    ],
+}  # fmt: skip
+
+
+def lenet_params(rng):
+    shapes = {"conv1": (6, 1, 5, 5), "conv2": (16, 6, 5, 5), "fc1": (120, 400), "fc2": (84, 120),
+              "fc3": (10, 84)}  # fmt: skip
+    params = {}
+    for name, shape in shapes.items():
+        fan_in = int(np.prod(shape[1:]))
+        params[f"{name}.weight"] = (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+        params[f"{name}.bias"] = np.zeros(shape[0], np.float32)
+    return params
+
+
+def kernel_lenet_step(params, x, labels, lr=0.01):
+    """LeNet forward, backward and SGD update composed directly from the kernels."""
+    one, z, pool = (1, 1), (0, 0), ((2, 2), (2, 2), (0, 0))
+    a1 = conv2d_forward(x, params["conv1.weight"], params["conv1.bias"], one, (2, 2), one, 1)
+    h1 = activation_forward(a1, "relu")
+    p1, i1 = pool2d_forward(h1, *pool, "max")
+    a2 = conv2d_forward(p1, params["conv2.weight"], params["conv2.bias"], one, z, one, 1)
+    h2 = activation_forward(a2, "relu")
+    p2, i2 = pool2d_forward(h2, *pool, "max")
+    f = p2.reshape(len(x), -1)
+    a3 = linear_forward(f, params["fc1.weight"], params["fc1.bias"])
+    h3 = activation_forward(a3, "relu")
+    a4 = linear_forward(h3, params["fc2.weight"], params["fc2.bias"])
+    h4 = activation_forward(a4, "relu")
+    a5 = linear_forward(h4, params["fc3.weight"], params["fc3.bias"])
+    loss, d5 = softmax_cross_entropy(a5, labels)
+    grads = {}
+    grads["fc3.weight"], grads["fc3.bias"] = linear_backward_weight(h4, d5)
+    d4 = activation_backward(linear_backward_data(d5, params["fc3.weight"]), a4, h4, "relu")
+    grads["fc2.weight"], grads["fc2.bias"] = linear_backward_weight(h3, d4)
+    d3 = activation_backward(linear_backward_data(d4, params["fc2.weight"]), a3, h3, "relu")
+    grads["fc1.weight"], grads["fc1.bias"] = linear_backward_weight(f, d3)
+    dp2 = linear_backward_data(d3, params["fc1.weight"]).reshape(p2.shape)
+    dh2 = pool2d_backward(dp2, i2, h2.shape, *pool, "max")
+    d2 = activation_backward(dh2, a2, h2, "relu")
+    grads["conv2.weight"], grads["conv2.bias"] = conv2d_backward_weight(
+        p1, d2, params["conv2.weight"].shape, one, z, one, 1
+    )
+    dp1 = conv2d_backward_data(d2, params["conv2.weight"], p1.shape, one, z, one, 1)
+    dh1 = pool2d_backward(dp1, i1, h1.shape, *pool, "max")
+    d1 = activation_backward(dh1, a1, h1, "relu")
+    grads["conv1.weight"], grads["conv1.bias"] = conv2d_backward_weight(
+        x, d1, params["conv1.weight"].shape, one, (2, 2), one, 1
+    )
+    for key, g in grads.items():
+        params[key] -= lr * g
+    return loss
+
+
+def torch_lenet(torch, params):
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )  # fmt: skip
+    with torch.no_grad():
+        for (name, _), mod in zip(
+            [("conv1", 0), ("conv2", 3), ("fc1", 7), ("fc2", 9), ("fc3", 11)],
+            [model[0], model[3], model[7], model[9], model[11]],
+        ):
+            mod.weight.copy_(torch.tensor(params[f"{name}.weight"]))
+            mod.bias.copy_(torch.tensor(params[f"{name}.bias"]))
+    return model
+
+
+def bench_lenet(batch: int, repeats: int, torch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    labels = rng.integers(0, 10, batch)
+    row = {"layer": f"LeNet training step b{batch} (fwd+bwd+SGD)"}
+    params = lenet_params(rng)
+    row["ours"] = median_ms(lambda: kernel_lenet_step(params, x, labels), repeats)
+    row["how"] = "kernels composed in the benchmark"
+    try:
+        from accelsim.nn import Network
+
+        spec = dict(LENET_SPEC, dataset=dict(LENET_SPEC["dataset"], batch_size=batch))
+        net = Network.from_spec(spec, input_shape=(1, 28, 28), seed=0)
+
+        def network_step():
+            _, grads = net.loss_and_grads(x, labels, algorithm="bp")
+            for key, value in net.params.items():
+                value -= 0.01 * grads[key]
+
+        row["network"] = median_ms(network_step, repeats)
+    except Exception as exc:  # the Network is another module's work; report, do not fail
+        row["network_error"] = f"{type(exc).__name__}: {exc}"
+    if torch is not None:
+        model = torch_lenet(torch, params)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        xt, yt = torch.tensor(x), torch.tensor(labels)
+
+        def torch_step():
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(xt), yt).backward()
+            opt.step()
+
+        row["torch"] = median_ms(torch_step, repeats)
+    return row
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "-"
+
+
+def table(rows) -> str:
+    lines = [
+        "| case | ours ms | torch ms | numpy im2col ms | ours/torch | numpy/torch |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        t = r.get("torch")
+        lines.append(
+            f"| {r['layer']} | {r['ours']:.2f} | {t:.2f} | {r.get('numpy', float('nan')):.2f} | "
+            f"{ratio(r['ours'], t)} | {ratio(r.get('numpy'), t)} |"
+            if t
+            else f"| {r['layer']} | {r['ours']:.2f} | - | - | - | - |"
+        )
+        if "network" in r:
+            lines.append(
+                f"| ... same step through accelsim.nn.Network | {r['network']:.2f} | {t:.2f} | - | "
+                f"{ratio(r['network'], t)} | - |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--only", default="", help="substring filter on case names")
+    ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
+    args = ap.parse_args()
+    numba.set_num_threads(args.threads)
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+    load_before = os.getloadavg()
+    rows = [bench_layer(layer, args.repeats, torch) for layer in LAYERS if args.only in layer[0]]
+    rows += [bench_lenet(b, args.repeats, torch) for b in (32, 64) if args.only in "LeNet step"]
+    load_after = os.getloadavg()
+    header = (
+        f"Forward + backward-data + backward-weight, float32, {args.threads} threads "
+        f"(numba and torch), median of {args.repeats} after warm-up, in ms. "
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"load average before/after {load_before[0]:.2f}/{load_after[0]:.2f}; "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; "
+        f"numba threading layer {numba.threading_layer()}; "
+        f"torch {torch.__version__ if torch else 'absent'}."
+    )
+    notes = [r for r in rows if "network_error" in r]
+    text = header + "\n\n" + table(rows)
+    if notes:
+        text += "\n\naccelsim.nn.Network step not measured: " + notes[0]["network_error"]
+    print(text)
+    if args.write_docs:
+        path = ROOT / "docs" / "performance.md"
+        doc = path.read_text()
+        section = (
+            "<!-- section: kernels (benchmarks/kernels.py) -->\n"
+            "Command: `python benchmarks/kernels.py --write-docs`.\n\n" + text + "\n<!-- end: kernels -->"
+        )
+        doc = re.sub(
+            r"<!-- section: kernels \(benchmarks/kernels.py\) -->.*?<!-- end: kernels -->",
+            lambda _: section,
+            doc,
+            flags=re.S,
+        )
+        path.write_text(doc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Run DF-LNPU's published comparisons on our dflnpu model and report where each lands.
+
+Published (Han, Lee, Yoo, JSSC 2021, abstract): pipelined DFA learns 1.75-3.05x faster than
+earlier processors; inter- and intra-core pipelining cuts processing time by 42.8-68.4 %;
+PRNG-generated B cuts external memory access by 42.8 %; the binarized adder-only error core
+improves energy efficiency by 14.3 %. Nothing here is tuned to those numbers: the chips are
+arch_configs/dflnpu.yaml and arch_configs/bp_baseline.yaml as committed.
+
+    python benchmarks/validate_dflnpu.py            # print the table
+    python benchmarks/validate_dflnpu.py --write    # also update docs/validation.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+import yaml
+
+from accelsim.hw.cost import COMPONENTS, task_cost
+from accelsim.report.api import run, simulate_point
+
+ROOT = Path(__file__).resolve().parent.parent
+DFLNPU = ROOT / "arch_configs" / "dflnpu.yaml"
+BASELINE = ROOT / "arch_configs" / "bp_baseline.yaml"
+WORKLOADS = (
+    ("LeNet-5 MNIST, batch 1 (online, SGD)", ROOT / "workloads" / "lenet_mnist_online.yaml", None),
+    ("LeNet-5 MNIST, batch 32 (Adam)", ROOT / "workloads" / "lenet_mnist.yaml", None),
+    ("VGG-16 CIFAR-10, batch 1 (SGD)", ROOT / "workloads" / "vgg16_cifar10.yaml", 1),
+)
+ITERATIONS = 6
+
+
+def steady(doc: dict, key: str = "cycles_per_iteration") -> float:
+    return doc["steady_state"][key]
+
+
+def with_feedback(chip: dict, **feedback) -> dict:
+    data = copy.deepcopy(chip)
+    for unit in data["units"]:
+        if "feedback" in unit:
+            unit["feedback"] = {**unit["feedback"], **feedback}
+    return data
+
+
+def depc_energy(chip: dict, workload: Path, batch: int | None) -> float:
+    """Energy of the error projections alone (compute + feedback), first iteration."""
+    r = run(chip, workload, "dfa", batch_size=batch)
+    total = 0.0
+    for _, ti, ui, *_ in r.result.trace:
+        task = r.graph.tasks[ti]
+        if task.kind == "dfa_ep":
+            cost = task_cost(task, r.arch.units[ui], r.model)
+            total += cost.energy_pj[COMPONENTS.index("compute")]
+            total += cost.energy_pj[COMPONENTS.index("feedback")]
+    return total
+
+
+def measure() -> list[dict]:
+    chip = yaml.safe_load(DFLNPU.read_text())
+    rows = []
+    for label, workload, batch in WORKLOADS:
+        point = {}
+        for name, arch, algorithm in (
+            ("pdfa", chip, "pdfa"),
+            ("dfa", chip, "dfa"),
+            ("bp_same_chip", chip, "bp"),
+            ("bp_baseline", str(BASELINE), "bp"),
+        ):
+            point[name] = simulate_point(arch, workload, algorithm, ITERATIONS, batch_size=batch)
+        prng = point["dfa"]
+        stored16 = simulate_point(with_feedback(chip, source="dram", bits=16), workload, "dfa",
+                                  ITERATIONS, batch_size=batch)
+        stored1 = simulate_point(with_feedback(chip, source="dram", bits=1), workload, "dfa",
+                                 ITERATIONS, batch_size=batch)
+        mac16 = simulate_point(with_feedback(chip, bits=16), workload, "dfa", ITERATIONS,
+                               batch_size=batch)
+        rows.append({
+            "workload": label,
+            "speedup_vs_baseline": steady(point["bp_baseline"]) / steady(point["pdfa"]),
+            "speedup_vs_same_chip_bp": steady(point["bp_same_chip"]) / steady(point["pdfa"]),
+            "time_cut_vs_bp": 1 - steady(point["pdfa"]) / steady(point["bp_same_chip"]),
+            "time_cut_vs_dfa": 1 - steady(point["pdfa"]) / steady(point["dfa"]),
+            "ema_cut_vs_16b": 1 - steady(prng, "dram_bytes_per_iteration")
+            / steady(stored16, "dram_bytes_per_iteration"),
+            "ema_cut_vs_1b": 1 - steady(prng, "dram_bytes_per_iteration")
+            / steady(stored1, "dram_bytes_per_iteration"),
+            "chip_eff_gain": steady(mac16, "energy_pj_per_iteration")
+            / steady(prng, "energy_pj_per_iteration") - 1,
+            "depc_eff_gain": depc_energy(with_feedback(chip, bits=16), workload, batch)
+            / depc_energy(chip, workload, batch) - 1,
+            "dram_share_bp": point["bp_same_chip"]["energy_breakdown_pj"]["dram"]
+            / point["bp_same_chip"]["energy_pj"],
+            "stall_share_pdfa": point["pdfa"]["stall_cycles"]
+            / (point["pdfa"]["cycles"] * len(point["pdfa"]["utilization"])),
+        })
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    def pct(x):
+        return f"{100 * x:.1f} %"
+
+    lines = [
+        "| comparison | published | " + " | ".join(r["workload"] for r in rows) + " |",
+        "|---|---|" + "---|" * len(rows),
+        "| PDFA speedup vs homogeneous BP chip (bp_baseline.yaml, BP) | 1.75-3.05x | "
+        + " | ".join(f"{r['speedup_vs_baseline']:.2f}x" for r in rows) + " |",
+        "| PDFA speedup vs BP on the same chip | (not published) | "
+        + " | ".join(f"{r['speedup_vs_same_chip_bp']:.2f}x" for r in rows) + " |",
+        "| processing-time cut, PDFA vs BP on the same chip | 42.8-68.4 % | "
+        + " | ".join(pct(r["time_cut_vs_bp"]) for r in rows) + " |",
+        "| processing-time cut, PDFA vs non-pipelined DFA | (part of the above) | "
+        + " | ".join(pct(r["time_cut_vs_dfa"]) for r in rows) + " |",
+        "| external-memory-access cut, PRNG B vs B in DRAM (16 b) | 42.8 % | "
+        + " | ".join(pct(r["ema_cut_vs_16b"]) for r in rows) + " |",
+        "| external-memory-access cut, PRNG B vs B in DRAM (1 b) | 42.8 % | "
+        + " | ".join(pct(r["ema_cut_vs_1b"]) for r in rows) + " |",
+        "| energy-efficiency gain, binarized adder-only EP (whole chip) | +14.3 % | "
+        + " | ".join("+" + pct(r["chip_eff_gain"]) for r in rows) + " |",
+        "| energy-efficiency gain, binarized adder-only EP (error core only) | +14.3 % | "
+        + " | ".join("+" + pct(r["depc_eff_gain"]) for r in rows) + " |",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="update docs/validation.md")
+    args = parser.parse_args()
+    rows = measure()
+    text = table(rows)
+    print(text)
+    if args.write:
+        doc = ROOT / "docs" / "validation.md"
+        content = doc.read_text()
+        start = "<!-- section: dflnpu (benchmarks/validate_dflnpu.py) -->"
+        end = "<!-- end: dflnpu -->"
+        head, rest = content.split(start, 1)
+        _, tail = rest.split(end, 1)
+        body = (ROOT / "benchmarks" / "validate_dflnpu.md").read_text().replace("{{TABLE}}", text)
+        doc.write_text(f"{head}{start}\n{body.strip()}\n{end}{tail}")
+
+
+if __name__ == "__main__":
+    main()

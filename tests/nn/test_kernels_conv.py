@@ -1,0 +1,185 @@
+"""Convolution kernels: forward vs a float64 loop reference, backward vs finite differences of
+that reference, and both vs torch when it is installed. Covers stride, padding, dilation,
+groups (depthwise too), odd sizes, non-square kernels and 1-D convolutions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accelsim.nn.kernels.conv import (
+    conv1d_backward_data,
+    conv1d_backward_weight,
+    conv1d_forward,
+    conv2d_backward_data,
+    conv2d_backward_weight,
+    conv2d_forward,
+)
+
+# (N, C, H, W, Co, (kh, kw), stride, padding, dilation, groups)
+CASES = [
+    (2, 3, 7, 9, 4, (3, 2), (2, 1), (1, 2), (1, 2), 1),
+    (2, 4, 6, 6, 4, (3, 3), (1, 1), (1, 1), (1, 1), 4),  # depthwise
+    (3, 6, 5, 7, 9, (2, 3), (2, 3), (0, 1), (2, 1), 3),
+    (1, 2, 5, 5, 3, (1, 1), (1, 1), (0, 0), (1, 1), 1),  # 1x1
+    (2, 4, 8, 5, 2, (5, 3), (3, 2), (2, 2), (1, 2), 2),  # big padding, strided
+]
+IDS = [f"case{i}" for i in range(len(CASES))]
+
+
+def reference_conv2d(x, w, b, stride, padding, dilation, groups):
+    """Direct float64 convolution from its definition, one kernel tap at a time."""
+    n, c, h, wid = x.shape
+    co, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (wid + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    xp = np.zeros((n, c, h + 2 * ph, wid + 2 * pw))
+    xp[:, :, ph : ph + h, pw : pw + wid] = x
+    y = np.zeros((n, co, ho, wo))
+    cog = co // groups
+    for g in range(groups):
+        xs = xp[:, g * cg : (g + 1) * cg]
+        ws = w[g * cog : (g + 1) * cog]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[:, :, i * dh : i * dh + sh * ho : sh, j * dw : j * dw + sw * wo : sw]
+                y[:, g * cog : (g + 1) * cog] += np.einsum("nchw,oc->nohw", patch, ws[:, :, i, j])
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+def make(case, seed=0):
+    n, c, h, w, co, k, s, p, d, g = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    wt = rng.standard_normal((co, c // g, *k)).astype(np.float32)
+    b = rng.standard_normal(co).astype(np.float32)
+    return x, wt, b, s, p, d, g
+
+
+def numeric_grad(fun, v, eps=1e-6):
+    """Central finite differences of the scalar fun at every element of the float64 array v."""
+    grad = np.zeros_like(v)
+    flat, gflat = v.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        up = fun(v)
+        flat[i] = old - eps
+        down = fun(v)
+        flat[i] = old
+        gflat[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def assert_close(got, want, rel=1e-5):
+    """float32 result vs float64 truth: error small against the array's scale."""
+    scale = max(1.0, float(np.abs(want).max()))
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=rel, atol=rel * scale)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_conv2d_forward_matches_loop_reference(case):
+    x, w, b, s, p, d, g = make(case)
+    want = reference_conv2d(x.astype(np.float64), w.astype(np.float64), b, s, p, d, g)
+    assert_close(conv2d_forward(x, w, b, s, p, d, g), want)
+    assert_close(conv2d_forward(x, w, None, s, p, d, g), want - b[None, :, None, None])
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_conv2d_backward_matches_finite_differences(case):
+    x, w, b, s, p, d, g = make(case)
+    x64, w64, b64 = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
+    dy = np.random.default_rng(1).standard_normal(reference_conv2d(x64, w64, b64, s, p, d, g).shape)
+
+    def loss_x(v):
+        return float((reference_conv2d(v, w64, b64, s, p, d, g) * dy).sum())
+
+    def loss_w(v):
+        return float((reference_conv2d(x64, v, b64, s, p, d, g) * dy).sum())
+
+    def loss_b(v):
+        return float((reference_conv2d(x64, w64, v, s, p, d, g) * dy).sum())
+
+    dy32 = dy.astype(np.float32)
+    dx = conv2d_backward_data(dy32, w, x.shape, s, p, d, g)
+    dw, db = conv2d_backward_weight(x, dy32, w.shape, s, p, d, g)
+    assert dx.dtype == dw.dtype == db.dtype == np.float32
+    # FD of a linear function in float64 is accurate to ~1e-9; the bound is float32 rounding.
+    assert_close(dx, numeric_grad(loss_x, x64.copy()), rel=1e-4)
+    assert_close(dw, numeric_grad(loss_w, w64.copy()), rel=1e-4)
+    assert_close(db, numeric_grad(loss_b, b64.copy()), rel=1e-4)
+
+
+def test_conv1d_wrappers_match_2d_reference_and_finite_differences():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 13)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    s, p, d, g = 2, 2, 3, 2
+
+    def ref(xv, wv):
+        y = reference_conv2d(xv[:, :, None], wv[:, :, None], b, (1, s), (0, p), (1, d), g)
+        return y[:, :, 0]
+
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = conv1d_forward(x, w, b, s, p, d, g)
+    assert_close(y, ref(x64, w64))
+    dy = rng.standard_normal(y.shape)
+    dx = conv1d_backward_data(dy.astype(np.float32), w, x.shape, s, p, d, g)
+    dw, db = conv1d_backward_weight(x, dy.astype(np.float32), w.shape, s, p, d, g)
+    assert_close(dx, numeric_grad(lambda v: float((ref(v, w64) * dy).sum()), x64.copy()), 1e-4)
+    assert_close(dw, numeric_grad(lambda v: float((ref(x64, v) * dy).sum()), w64.copy()), 1e-4)
+    assert_close(db, dy.sum(axis=(0, 2)), 1e-4)
+
+
+def test_batch_split_over_threads_gives_the_same_result_as_one_sample_at_a_time():
+    x, w, b, s, p, d, g = make((7, 6, 9, 8, 6, (3, 3), (1, 2), (1, 1), (1, 1), 2))
+    whole = conv2d_forward(x, w, b, s, p, d, g)
+    single = np.concatenate([conv2d_forward(x[i : i + 1], w, b, s, p, d, g) for i in range(7)])
+    np.testing.assert_array_equal(whole, single)
+
+
+TORCH_CASES = [
+    (8, 3, 32, 32, 32, (3, 3), (1, 1), (1, 1), (1, 1), 1),
+    (4, 32, 16, 16, 32, (3, 3), (2, 2), (1, 1), (1, 1), 1),
+    (4, 16, 11, 9, 16, (3, 5), (1, 2), (2, 1), (2, 1), 16),
+    (5, 12, 10, 10, 24, (3, 3), (1, 1), (2, 2), (2, 2), 4),
+    (6, 1, 28, 28, 6, (5, 5), (1, 1), (2, 2), (1, 1), 1),
+]
+
+
+@pytest.mark.parametrize("case", TORCH_CASES, ids=[f"t{i}" for i in range(len(TORCH_CASES))])
+def test_conv2d_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    fn = torch.nn.functional
+    x, w, b, s, p, d, g = make(case, seed=5)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    yt = fn.conv2d(xt, wt, bt, s, p, d, g)
+    dy = np.random.default_rng(6).standard_normal(tuple(yt.shape)).astype(np.float32)
+    yt.backward(torch.tensor(dy))
+    assert_close(conv2d_forward(x, w, b, s, p, d, g), yt.detach().numpy())
+    assert_close(conv2d_backward_data(dy, w, x.shape, s, p, d, g), xt.grad.numpy())
+    dw, db = conv2d_backward_weight(x, dy, w.shape, s, p, d, g)
+    assert_close(dw, wt.grad.numpy())
+    assert_close(db, bt.grad.numpy())
+
+
+def test_conv1d_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((16, 32, 40)).astype(np.float32)
+    w = rng.standard_normal((32, 32, 5)).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    yt = torch.nn.functional.conv1d(xt, wt, torch.tensor(b), 2, 2, 1, 1)
+    dy = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+    yt.backward(torch.tensor(dy))
+    assert_close(conv1d_forward(x, w, b, 2, 2, 1, 1), yt.detach().numpy())
+    assert_close(conv1d_backward_data(dy, w, x.shape, 2, 2, 1, 1), xt.grad.numpy())
+    assert_close(conv1d_backward_weight(x, dy, w.shape, 2, 2, 1, 1)[0], wt.grad.numpy())

@@ -1,0 +1,105 @@
+"""Schedule invariants of the simpy engine on the shipped chips."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from accelsim.report.api import run, simulate_point
+
+LENET = "workloads/lenet_mnist.yaml"
+
+
+@pytest.fixture
+def dflnpu(root) -> dict:
+    return yaml.safe_load((root / "arch_configs" / "dflnpu.yaml").read_text())
+
+
+def spans(r, it=0):
+    return {r.graph.tasks[ti].name: (s, e) for i, ti, _, s, e, _ in r.result.trace if i == it}
+
+
+def test_bp_error_chain_is_strictly_ordered_in_time(dflnpu):
+    r = run(dflnpu, LENET, "bp", iterations=2)
+    s = spans(r)
+    order = ["fc3.ep", "fc2.ep", "fc1.ep", "conv2.ep"]
+    for above, below in zip(order, order[1:]):
+        assert s[above][1] <= s[below][0]
+    assert s["loss"][1] <= s["fc3.ep"][0]
+
+
+def test_dfa_error_projections_overlap_when_units_allow(dflnpu):
+    data = copy.deepcopy(dflnpu)
+    depc = data["units"][2]
+    data["units"].insert(3, {**depc, "name": "depc2"})
+    r = run(data, LENET, "dfa")
+    s = spans(r)
+    loss_end = s["loss"][1]
+    dfa = sorted((v for k, v in s.items() if k.endswith(".dfa_ep")))
+    assert all(start >= loss_end for start, _ in dfa)
+    assert dfa[0][0] == dfa[1][0] == loss_end  # two started together on the two DEPCs
+    used = {r.arch.units[u].name for _, ti, u, *_ in r.result.trace
+            if r.graph.tasks[ti].kind == "dfa_ep"}
+    assert used == {"depc", "depc2"}
+
+
+@pytest.mark.parametrize("chip", ["dflnpu", "bp_baseline", "tpu_like"])
+@pytest.mark.parametrize("algorithm", ["bp", "pdfa", "hybrid-dfa"])
+def test_no_unit_runs_two_tasks_at_once(root, chip, algorithm):
+    r = run(root / "arch_configs" / f"{chip}.yaml", LENET, algorithm, iterations=3)
+    by_unit: dict[int, list[tuple[int, int]]] = {}
+    for _, _, unit, start, end, _ in r.result.trace:
+        by_unit.setdefault(unit, []).append((start, end))
+    for intervals in by_unit.values():
+        intervals.sort()
+        for (_, end), (start, _) in zip(intervals, intervals[1:]):
+            assert end <= start
+    assert all(0 <= u <= 1 for u in r.report["utilization"].values())
+
+
+def test_every_task_runs_after_its_dependencies(dflnpu):
+    r = run(dflnpu, LENET, "modular-dfa", iterations=2)
+    for it in (0, 1):
+        s = spans(r, it)
+        for task in r.graph.tasks:
+            for d in task.deps:
+                assert s[r.graph.tasks[d].name][1] <= s[task.name][0]
+
+
+def test_doubling_the_clock_keeps_cycles_and_halves_latency(dflnpu):
+    slow = simulate_point(dflnpu, LENET, "pdfa", iterations=2)
+    fast_chip = {**dflnpu, "clock_mhz": 2 * dflnpu["clock_mhz"]}
+    fast = simulate_point(fast_chip, LENET, "pdfa", iterations=2)
+    assert fast["cycles"] == slow["cycles"]
+    assert fast["latency_s"] == pytest.approx(slow["latency_s"] / 2)
+
+
+@pytest.mark.parametrize("chip", ["dflnpu", "bp_baseline"])
+@pytest.mark.parametrize("batch", [1, 32])
+def test_pipelined_dfa_steady_state_is_no_slower_than_dfa(root, chip, batch):
+    arch = root / "arch_configs" / f"{chip}.yaml"
+    dfa = simulate_point(arch, LENET, "dfa", iterations=4, batch_size=batch)
+    pdfa = simulate_point(arch, LENET, "pdfa", iterations=4, batch_size=batch)
+    assert (pdfa["steady_state"]["cycles_per_iteration"]
+            <= dfa["steady_state"]["cycles_per_iteration"])
+
+
+def test_pipeline_depth_one_is_plain_dfa(dflnpu):
+    dfa = simulate_point(dflnpu, LENET, "dfa", iterations=3)
+    depth1 = simulate_point(dflnpu, LENET, "pdfa", iterations=3, pipeline_depth=1)
+    assert depth1["cycles"] == dfa["cycles"]
+
+
+def test_iterations_add_up_and_results_are_deterministic(dflnpu):
+    one = simulate_point(dflnpu, LENET, "bp", iterations=1)
+    three = simulate_point(dflnpu, LENET, "bp", iterations=3)
+    assert three["cycles"] > 2 * one["cycles"]
+    assert three["dram_bytes"] == pytest.approx(3 * one["dram_bytes"])
+    assert simulate_point(dflnpu, LENET, "bp", iterations=3) == three
+
+
+def test_batch_one_simulates(dflnpu):
+    doc = simulate_point(dflnpu, LENET, "pdfa", iterations=2, batch_size=1)
+    assert doc["batch_size"] == 1 and doc["cycles"] > 0
