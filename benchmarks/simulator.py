@@ -41,11 +41,16 @@ def best_of(fn, repeats: int) -> float:
 
 
 def mlp(width: int, depth: int) -> dict:
-    layers = [{"name": f"fc{i}", "type": "linear", "out_features": width, "activation": "relu"}
-              for i in range(depth - 1)]
+    layers = [
+        {"name": f"fc{i}", "type": "linear", "out_features": width, "activation": "relu"}
+        for i in range(depth - 1)
+    ]
     layers.append({"name": "out", "type": "linear", "out_features": 10})
-    return {"name": f"mlp{width}x{depth}", "layers": layers,
-            "dataset": {"input_shape": [width], "num_classes": 10, "batch_size": 64}}
+    return {
+        "name": f"mlp{width}x{depth}",
+        "layers": layers,
+        "dataset": {"input_shape": [width], "num_classes": 10, "batch_size": 64},
+    }
 
 
 def peak_memory(workload: dict) -> tuple[float, int]:
@@ -89,8 +94,9 @@ def report(m: dict) -> str:
         "",
         f"SCALE-Sim 3.0.0 needs about {SCALESIM_S_PER_LAYER} s per forward layer here, "
         f"{m['scalesim_vgg_forward_s']:.1f} s for VGG-16's {VGG_FORWARD_LAYERS} forward layers "
-        f"alone; accelsim simulates all passes of the iteration {m['scalesim_vgg_forward_s'] / worst:.0f}-"
-        f"{m['scalesim_vgg_forward_s'] / best:.0f}x faster.",
+        f"alone; accelsim simulates all passes of the iteration "
+        f"{m['scalesim_vgg_forward_s'] / worst:.0f}-{m['scalesim_vgg_forward_s'] / best:.0f}x "
+        "faster.",
         "",
         "Peak Python memory (tracemalloc) of a 2-iteration pdfa simulation, MLP batch 64:",
         "",

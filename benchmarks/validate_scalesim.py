@@ -53,8 +53,19 @@ REPORT_KEYS = {
 def run_scalesim(python: str, config: Path, topology: Path, gemm: bool) -> tuple[list[dict], float]:
     """Run SCALE-Sim once; return its COMPUTE_REPORT rows (fractions, not %) and wall time."""
     with tempfile.TemporaryDirectory() as out:
-        cmd = [python, "-m", "scalesim.scale", "-c", str(config), "-t", str(topology),
-               "-l", str(GOLDEN / LAYOUT), "-p", out] + (["-i", "gemm"] if gemm else [])
+        cmd = [
+            python,
+            "-m",
+            "scalesim.scale",
+            "-c",
+            str(config),
+            "-t",
+            str(topology),
+            "-l",
+            str(GOLDEN / LAYOUT),
+            "-p",
+            out,
+        ] + (["-i", "gemm"] if gemm else [])
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=out)
         seconds = time.perf_counter() - start
@@ -67,7 +78,7 @@ def run_scalesim(python: str, config: Path, topology: Path, gemm: bool) -> tuple
     layers = []
     for row in rows:
         entry = {}
-        for column, value in zip(header, row):
+        for column, value in zip(header, row, strict=False):
             key = REPORT_KEYS.get(column)
             if key is None:
                 continue
@@ -90,15 +101,17 @@ def regenerate(python: str) -> dict:
         for topo, gemm in TOPOLOGIES:
             layers, seconds = run_scalesim(python, config, GOLDEN / topo, gemm)
             names = [layer.name for layer in load_topology(GOLDEN / topo, gemm=gemm).layers]
-            for name, layer in zip(names, layers):
+            for name, layer in zip(names, layers, strict=True):
                 layer["name"] = name
-            runs.append({
-                "config": f"configs/{config.name}",
-                "topology": topo,
-                "gemm": gemm,
-                "seconds": round(seconds, 3),
-                "layers": layers,
-            })
+            runs.append(
+                {
+                    "config": f"configs/{config.name}",
+                    "topology": topo,
+                    "gemm": gemm,
+                    "seconds": round(seconds, 3),
+                    "layers": layers,
+                }
+            )
             print(f"{config.name} {topo}: {len(layers)} layers in {seconds:.1f} s", flush=True)
     golden = {
         "produced_by": "benchmarks/validate_scalesim.py --scalesim-python PYTHON",
@@ -121,25 +134,28 @@ def compare(golden: dict) -> tuple[list[dict], float, float]:
         start = time.perf_counter()
         topology = load_topology(GOLDEN / run["topology"], gemm=run["gemm"])
         reports = [
-            layer_report(layer.shape, config.rows, config.cols, config.dataflow, config.sram,
-                         layer.footprint)
+            layer_report(
+                layer.shape, config.rows, config.cols, config.dataflow, config.sram, layer.footprint
+            )
             for layer in topology.layers
         ]
         ours_seconds += time.perf_counter() - start
         theirs_seconds += run["seconds"]
-        for layer, ours, theirs in zip(topology.layers, reports, run["layers"]):
-            rows.append({
-                "layer": layer.name,
-                "dataflow": config.dataflow,
-                "array": f"{config.rows}x{config.cols}",
-                "ours": ours.total_cycles,
-                "theirs": theirs["total_cycles"],
-                "ours_prefetch": ours.cycles_incl_prefetch,
-                "theirs_prefetch": theirs["cycles_incl_prefetch"],
-                "stall_match": ours.stall_cycles == theirs["stall_cycles"],
-                "util_match": abs(ours.mapping_efficiency - theirs["mapping_efficiency"]) < 1e-9
-                and abs(ours.compute_utilization - theirs["compute_utilization"]) < 1e-9,
-            })
+        for layer, ours, theirs in zip(topology.layers, reports, run["layers"], strict=True):
+            rows.append(
+                {
+                    "layer": layer.name,
+                    "dataflow": config.dataflow,
+                    "array": f"{config.rows}x{config.cols}",
+                    "ours": ours.total_cycles,
+                    "theirs": theirs["total_cycles"],
+                    "ours_prefetch": ours.cycles_incl_prefetch,
+                    "theirs_prefetch": theirs["cycles_incl_prefetch"],
+                    "stall_match": ours.stall_cycles == theirs["stall_cycles"],
+                    "util_match": abs(ours.mapping_efficiency - theirs["mapping_efficiency"]) < 1e-9
+                    and abs(ours.compute_utilization - theirs["compute_utilization"]) < 1e-9,
+                }
+            )
     return rows, ours_seconds, theirs_seconds
 
 
@@ -176,13 +192,20 @@ def render(rows: list[dict], ours_s: float, theirs_s: float, golden: dict, timed
         f"accelsim's model took {1000 * ours_s:.1f} ms ({1e6 * ours_s / per_layer:.0f} us per "
         f"layer, topology parsing included), {theirs_s / ours_s:,.0f}x faster"
     )
-    speed += ", both measured in the same run." if timed else (
-        " (SCALE-Sim's time from the committed golden run, ours measured now on this machine)."
+    speed += (
+        ", both measured in the same run."
+        if timed
+        else (
+            " (SCALE-Sim's time from the committed golden run, ours measured now on this machine)."
+        )
     )
-    lines += ["", speed, "",
-              "| layer | dataflow | array | ours | SCALE-Sim | error % | incl. prefetch ours / "
-              "theirs |",
-              "|---|---|---|---:|---:|---:|---|"]
+    lines += [
+        "",
+        speed,
+        "",
+        "| layer | dataflow | array | ours | SCALE-Sim | error % | incl. prefetch ours / theirs |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
     for r in rows:
         lines.append(
             f"| {r['layer']} | {r['dataflow']} | {r['array']} | {r['ours']} | {r['theirs']} | "

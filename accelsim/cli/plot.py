@@ -17,11 +17,18 @@ import click
 from accelsim.config.errors import ConfigError
 
 _FORMAT = click.option(
-    "--format", "formats", multiple=True, type=click.Choice(["png", "pdf", "svg"]),
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["png", "pdf", "svg"]),
     help="Picture format(s) when -o has no suffix (repeatable) [default: png].",
 )
 _OUT = click.option(
-    "-o", "--output", "out", required=True, metavar="PATH",
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    metavar="PATH",
     help="Output file; its suffix (.png, .pdf, .svg) picks the format. <stem>.csv gets the data.",
 )
 
@@ -68,14 +75,28 @@ def _written(paths: list[Path]) -> None:
 )
 @click.argument("arch")
 @click.argument("workloads", nargs=-1, required=True, metavar="WORKLOAD...")
-@click.option("--algorithms", default=None, help="Comma-separated, e.g. bp,dfa,pdfa [default: "
-              "those of accelsim compare].")
-@click.option("--iterations", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Training iterations simulated per algorithm.")
+@click.option(
+    "--algorithms",
+    default=None,
+    help="Comma-separated, e.g. bp,dfa,pdfa [default: those of accelsim compare].",
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Training iterations simulated per algorithm.",
+)
 @_OUT
 @_FORMAT
-def compare(arch: str, workloads: tuple[str, ...], algorithms: str | None, iterations: int,
-            out: str, formats: tuple[str, ...]) -> None:
+def compare(
+    arch: str,
+    workloads: tuple[str, ...],
+    algorithms: str | None,
+    iterations: int,
+    out: str,
+    formats: tuple[str, ...],
+) -> None:
     from accelsim.plot.compare import compare_figure
     from accelsim.plot.output import save_figure
     from accelsim.report.api import compare_point
@@ -101,8 +122,15 @@ def compare(arch: str, workloads: tuple[str, ...], algorithms: str | None, itera
 @click.option("--percent", is_flag=True, help="Shares of each bar's total instead of energy.")
 @_OUT
 @_FORMAT
-def breakdown(arch: str, workload: str, algorithms: str, iterations: int, percent: bool,
-              out: str, formats: tuple[str, ...]) -> None:
+def breakdown(
+    arch: str,
+    workload: str,
+    algorithms: str,
+    iterations: int,
+    percent: bool,
+    out: str,
+    formats: tuple[str, ...],
+) -> None:
     from accelsim.plot.breakdown import breakdown_figure
     from accelsim.plot.output import save_figure
     from accelsim.report.api import simulate_point
@@ -126,12 +154,24 @@ def breakdown(arch: str, workload: str, algorithms: str, iterations: int, percen
 @click.argument("workload", required=False)
 @click.option("--algorithm", default="pdfa", show_default=True)
 @click.option("--iterations", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option("--trace", "trace_file", default=None, metavar="FILE",
-              help="Plot this Chrome trace JSON instead of simulating.")
+@click.option(
+    "--trace",
+    "trace_file",
+    default=None,
+    metavar="FILE",
+    help="Plot this Chrome trace JSON instead of simulating.",
+)
 @_OUT
 @_FORMAT
-def timeline(arch: str | None, workload: str | None, algorithm: str, iterations: int,
-             trace_file: str | None, out: str, formats: tuple[str, ...]) -> None:
+def timeline(
+    arch: str | None,
+    workload: str | None,
+    algorithm: str,
+    iterations: int,
+    trace_file: str | None,
+    out: str,
+    formats: tuple[str, ...],
+) -> None:
     from accelsim.plot.output import save_figure
     from accelsim.plot.timeline import timeline_figure
 
@@ -168,16 +208,27 @@ def timeline(arch: str | None, workload: str | None, algorithm: str, iterations:
 @click.option("--y", "y", required=True, help="Metric (lines) or swept value (--heatmap) on y.")
 @click.option("--z", "z", default=None, help="Metric shown as colour (--heatmap).")
 @click.option("--hue", default=None, help="Swept value that tells lines (or panels) apart.")
-@click.option("--where", multiple=True, metavar="KEY=VALUE", help="Keep only matching points "
-              "(repeatable).")
+@click.option(
+    "--where", multiple=True, metavar="KEY=VALUE", help="Keep only matching points (repeatable)."
+)
 @click.option("--heatmap", is_flag=True, help="A heatmap of --z over --x and --y.")
 @click.option("--logx", is_flag=True, help="Logarithmic x axis (lines).")
 @click.option("--logy", is_flag=True, help="Logarithmic y axis (lines).")
 @_OUT
 @_FORMAT
-def sweep(store_path: str, x: str, y: str, z: str | None, hue: str | None,
-          where: tuple[str, ...], heatmap: bool, logx: bool, logy: bool, out: str,
-          formats: tuple[str, ...]) -> None:
+def sweep(
+    store_path: str,
+    x: str,
+    y: str,
+    z: str | None,
+    hue: str | None,
+    where: tuple[str, ...],
+    heatmap: bool,
+    logx: bool,
+    logy: bool,
+    out: str,
+    formats: tuple[str, ...],
+) -> None:
     from accelsim.plot.output import save_figure
     from accelsim.plot.sweep import sweep_heatmap_figure, sweep_line_figure
 
@@ -210,8 +261,18 @@ def sweep(store_path: str, x: str, y: str, z: str | None, hue: str | None,
 @click.option("--logy", is_flag=True, help="Logarithmic y axis.")
 @_OUT
 @_FORMAT
-def pareto(store_path: str, x: str, y: str, hue: str, maximize_y: bool, where: tuple[str, ...],
-           logx: bool, logy: bool, out: str, formats: tuple[str, ...]) -> None:
+def pareto(
+    store_path: str,
+    x: str,
+    y: str,
+    hue: str,
+    maximize_y: bool,
+    where: tuple[str, ...],
+    logx: bool,
+    logy: bool,
+    out: str,
+    formats: tuple[str, ...],
+) -> None:
     from accelsim.plot.output import save_figure
     from accelsim.plot.pareto import pareto_figure
     from accelsim.plot.sweep import select

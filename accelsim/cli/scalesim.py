@@ -1,4 +1,4 @@
-"""``accelsim scalesim``: SCALE-Sim v3 inputs in, SCALE-Sim 3.0.0's compute report out, analytically.
+"""``accelsim scalesim``: SCALE-Sim v3 inputs in, SCALE-Sim 3.0.0's compute report out.
 
 Reads the same .cfg and topology CSV as ``python -m scalesim.scale`` and prints, per layer, the
 figures SCALE-Sim writes to COMPUTE_REPORT.csv (CALC bandwidth mode, forward pass), without
@@ -26,15 +26,24 @@ Example:
       --topology examples/scalesim/gemm.csv --gemm --json""",
 )
 @click.option(
-    "--config", "config_path", required=True, type=click.Path(dir_okay=False),
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
     help="SCALE-Sim v3 .cfg file (array size, SRAM sizes, dataflow, bandwidth mode).",
 )
 @click.option(
-    "--topology", "topology_path", required=True, type=click.Path(dir_okay=False),
+    "--topology",
+    "topology_path",
+    required=True,
+    type=click.Path(dir_okay=False),
     help="Topology CSV: conv columns, or 'Layer, M, N, K' with --gemm.",
 )
 @click.option(
-    "--layout", "layout_path", type=click.Path(dir_okay=False), default=None,
+    "--layout",
+    "layout_path",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="SCALE-Sim layout CSV; accepted for compatibility and not used (only custom SRAM "
     "layouts in USER bandwidth mode read it).",
 )
@@ -51,23 +60,28 @@ def scalesim(
     config = load_scalesim_config(config_path)
     if config.interface_bandwidth != "CALC":
         raise ConfigError(
-            config_path, "[run_presets] InterfaceBandwidth",
-            "CALC (USER-bandwidth read stalls are not modelled)", config.interface_bandwidth,
+            config_path,
+            "[run_presets] InterfaceBandwidth",
+            "CALC (USER-bandwidth read stalls are not modelled)",
+            config.interface_bandwidth,
         )
     topology = load_topology(topology_path, gemm=gemm)
     if layout_path is not None:
         _check_layout(layout_path)
     reports = [
-        layer_report(layer.shape, config.rows, config.cols, config.dataflow, config.sram,
-                     layer.footprint)
+        layer_report(
+            layer.shape, config.rows, config.cols, config.dataflow, config.sram, layer.footprint
+        )
         for layer in topology.layers
     ]
     names = [layer.name for layer in topology.layers]
     if as_json:
         click.echo(json.dumps(_as_json(names, reports), indent=2))
     else:
-        title = (f"{config.run_name}: {config.rows}x{config.cols} array, "
-                 f"{config.dataflow} dataflow, {len(names)} layers")
+        title = (
+            f"{config.run_name}: {config.rows}x{config.cols} array, "
+            f"{config.dataflow} dataflow, {len(names)} layers"
+        )
         click.echo(_table(title, names, reports))
 
 
@@ -94,7 +108,7 @@ def _as_json(names: list[str], reports: list[LayerReport]) -> dict:
             "folds": report.timing.folds,
             "macs": report.timing.macs,
         }
-        for name, report in zip(names, reports)
+        for name, report in zip(names, reports, strict=True)
     ]
     return {"layers": layers, "total_cycles": sum(r.total_cycles for r in reports)}
 
@@ -102,9 +116,15 @@ def _as_json(names: list[str], reports: list[LayerReport]) -> dict:
 def _table(title: str, names: list[str], reports: list[LayerReport]) -> str:
     header = ("layer", "total cycles", "stalls", "incl. prefetch", "mapping eff", "compute util")
     rows = [
-        (name, f"{r.total_cycles:,}", f"{r.stall_cycles:,}", f"{r.cycles_incl_prefetch:,}",
-         f"{100 * r.mapping_efficiency:.1f} %", f"{100 * r.compute_utilization:.1f} %")
-        for name, r in zip(names, reports)
+        (
+            name,
+            f"{r.total_cycles:,}",
+            f"{r.stall_cycles:,}",
+            f"{r.cycles_incl_prefetch:,}",
+            f"{100 * r.mapping_efficiency:.1f} %",
+            f"{100 * r.compute_utilization:.1f} %",
+        )
+        for name, r in zip(names, reports, strict=True)
     ]
     total = sum(r.total_cycles for r in reports)
     rows.append(("total", f"{total:,}", "", "", "", ""))
@@ -112,9 +132,10 @@ def _table(title: str, names: list[str], reports: list[LayerReport]) -> str:
 
     def fmt(row: tuple[str, ...]) -> str:
         first = row[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))
+        rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))
         return "  ".join((first, *rest)).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([title, fmt(header), rule, *(fmt(row) for row in rows[:-1]), rule,
-                      fmt(rows[-1])])
+    return "\n".join(
+        [title, fmt(header), rule, *(fmt(row) for row in rows[:-1]), rule, fmt(rows[-1])]
+    )

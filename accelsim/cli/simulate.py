@@ -13,10 +13,18 @@ from accelsim.config.errors import ConfigError
 _COMMON = [
     click.argument("arch", type=click.Path(path_type=Path)),
     click.argument("workload", type=click.Path(path_type=Path)),
-    click.option("--batch-size", type=click.IntRange(min=1), default=None,
-                 help="Override the workload's batch size (1 = online learning)."),
-    click.option("--pipeline-depth", type=click.IntRange(min=1), default=None,
-                 help="Iterations in flight under pdfa (default: the chip's pipeline_depth)."),
+    click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Override the workload's batch size (1 = online learning).",
+    ),
+    click.option(
+        "--pipeline-depth",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Iterations in flight under pdfa (default: the chip's pipeline_depth).",
+    ),
     click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
 ]
 
@@ -29,14 +37,31 @@ def _common(func):
 
 @click.command()
 @_common
-@click.option("--algorithm", "-a", type=click.Choice(ALGORITHMS), default=None,
-              help="Training algorithm (default: the workload's, else bp).")
-@click.option("--iterations", "-n", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Consecutive iterations; steady-state figures need 2 or more.")
-@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Write a Chrome trace-event JSON of the schedule (Perfetto).")
-def simulate(arch, workload, batch_size, pipeline_depth, as_json, algorithm, iterations,
-             trace_file):
+@click.option(
+    "--algorithm",
+    "-a",
+    type=click.Choice(ALGORITHMS),
+    default=None,
+    help="Training algorithm (default: the workload's, else bp).",
+)
+@click.option(
+    "--iterations",
+    "-n",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Consecutive iterations; steady-state figures need 2 or more.",
+)
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a Chrome trace-event JSON of the schedule (Perfetto).",
+)
+def simulate(
+    arch, workload, batch_size, pipeline_depth, as_json, algorithm, iterations, trace_file
+):
     """Simulate training iterations of WORKLOAD on the chip ARCH.
 
     \b
@@ -55,8 +80,9 @@ def simulate(arch, workload, batch_size, pipeline_depth, as_json, algorithm, ite
         try:
             trace_file.write_text(json.dumps(result.trace()), encoding="utf-8")
         except OSError as err:
-            raise ConfigError(str(trace_file), "--trace", "a writable file path",
-                              err.strerror) from None
+            raise ConfigError(
+                str(trace_file), "--trace", "a writable file path", err.strerror
+            ) from None
     if as_json:
         click.echo(json.dumps(result.report, indent=2))
         return
@@ -67,10 +93,20 @@ def simulate(arch, workload, batch_size, pipeline_depth, as_json, algorithm, ite
 
 @click.command()
 @_common
-@click.option("--iterations", "-n", type=click.IntRange(min=2), default=4, show_default=True,
-              help="Iterations per algorithm; ratios use the steady-state iteration.")
-@click.option("--algorithms", default=None, metavar="A,B,...",
-              help="Algorithms to compare (default: bp,dfa,pdfa and the workload's own).")
+@click.option(
+    "--iterations",
+    "-n",
+    type=click.IntRange(min=2),
+    default=4,
+    show_default=True,
+    help="Iterations per algorithm; ratios use the steady-state iteration.",
+)
+@click.option(
+    "--algorithms",
+    default=None,
+    metavar="A,B,...",
+    help="Algorithms to compare (default: bp,dfa,pdfa and the workload's own).",
+)
 def compare(arch, workload, batch_size, pipeline_depth, as_json, iterations, algorithms):
     """Compare the BP-serialized baseline with DFA and pipelined DFA on the chip ARCH.
 
@@ -88,10 +124,17 @@ def compare(arch, workload, batch_size, pipeline_depth, as_json, iterations, alg
         names = tuple(a.strip() for a in algorithms.split(",") if a.strip())
         for name in names:
             if name not in ALGORITHMS:
-                raise ConfigError(None, "--algorithms", "a comma-separated list of "
-                                  + ", ".join(ALGORITHMS), name)
-    doc = compare_point(str(arch), str(workload), iterations, algorithms=names,
-                        batch_size=batch_size, pipeline_depth=pipeline_depth)
+                raise ConfigError(
+                    None, "--algorithms", "a comma-separated list of " + ", ".join(ALGORITHMS), name
+                )
+    doc = compare_point(
+        str(arch),
+        str(workload),
+        iterations,
+        algorithms=names,
+        batch_size=batch_size,
+        pipeline_depth=pipeline_depth,
+    )
     if as_json:
         click.echo(json.dumps(doc, indent=2))
         return
@@ -103,6 +146,13 @@ def _si(value: float, unit: str) -> str:
         if abs(value) >= scale:
             return f"{value / scale:.3g} {prefix}{unit}"
     return f"{value:.3g} {unit}"
+
+
+def _joules(pj: float) -> str:
+    for scale, unit in ((1e12, "J"), (1e9, "mJ"), (1e6, "uJ"), (1e3, "nJ")):
+        if abs(pj) >= scale:
+            return f"{pj / scale:.3g} {unit}"
+    return f"{pj:.3g} pJ"
 
 
 def _seconds(value: float) -> str:
@@ -119,29 +169,32 @@ def render_simulation(doc: dict) -> str:
         f"batch {doc['batch_size']}, {doc['iterations']} iteration(s)",
         f"  cycles        {doc['cycles']:,}   latency {_seconds(doc['latency_s'])} "
         f"at {doc['clock_mhz']:g} MHz",
-        f"  energy        {_si(doc['energy_pj'] * 1e-12, 'J')}   "
+        f"  energy        {_joules(doc['energy_pj'])}   "
         f"DRAM {_si(doc['dram_bytes'], 'B')}   stalls {doc['stall_cycles']:,} cycles",
         f"  per iteration {steady['cycles_per_iteration']:,.0f} cycles, "
         f"{_seconds(steady['latency_s_per_iteration'])}, "
-        f"{_si(steady['energy_pj_per_iteration'] * 1e-12, 'J')} (steady state)",
+        f"{_joules(steady['energy_pj_per_iteration'])} (steady state)",
         "",
         "  energy breakdown:",
     ]
     total = doc["energy_pj"] or 1.0
     for part, value in doc["energy_breakdown_pj"].items():
-        lines.append(f"    {part:<14}{_si(value * 1e-12, 'J'):>12}  {100 * value / total:5.1f} %")
+        lines.append(f"    {part:<14}{_joules(value):>12}  {100 * value / total:5.1f} %")
     lines += ["", "  unit utilization (busy / compute):"]
     for unit, busy in doc["utilization"].items():
-        lines.append(f"    {unit:<14}{100 * busy:6.1f} % {100 * doc['compute_utilization'][unit]:6.1f} %")
-    header = f"  {'layer':<12}{'cycles':>12}{'fp':>11}{'ep':>11}{'wg':>11}{'wu':>11}" \
-             f"{'MACs':>12}{'DRAM B':>11}{'energy':>11}"
+        compute = doc["compute_utilization"][unit]
+        lines.append(f"    {unit:<14}{100 * busy:6.1f} % {100 * compute:6.1f} %")
+    header = (
+        f"  {'layer':<12}{'cycles':>12}{'fp':>11}{'ep':>11}{'wg':>11}{'wu':>11}"
+        f"{'MACs':>12}{'DRAM B':>11}{'energy':>11}"
+    )
     lines += ["", "  first iteration by layer:", header]
     for row in doc["layers"]:
         lines.append(
             f"  {row['layer']:<12}{row['cycles']:>12,}{row['fp_cycles']:>11,}"
             f"{row['ep_cycles']:>11,}{row['wg_cycles']:>11,}{row['wu_cycles']:>11,}"
             f"{_si(row['macs'], ''):>12}{_si(row['dram_bytes'], ''):>11}"
-            f"{_si(row['energy_pj'] * 1e-12, 'J'):>11}"
+            f"{_joules(row['energy_pj']):>11}"
         )
     return "\n".join(lines)
 
@@ -159,7 +212,7 @@ def render_comparison(doc: dict) -> str:
         lines.append(
             f"  {name:<13}{s['cycles_per_iteration']:>14,.0f}"
             f"{_seconds(s['latency_s_per_iteration']):>11}"
-            f"{_si(s['energy_pj_per_iteration'] * 1e-12, 'J'):>13}"
+            f"{_joules(s['energy_pj_per_iteration']):>13}"
             f"{_si(s['dram_bytes_per_iteration'], 'B'):>12}"
             f"{doc['speedup_vs_bp'][name]:>8.2f}x{doc['energy_ratio_vs_bp'][name]:>8.2f}x"
         )

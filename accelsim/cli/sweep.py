@@ -34,20 +34,26 @@ Examples:
 @click.argument("spec", metavar="SPEC.yaml")
 @click.option("--store", "store_path", required=True, metavar="FILE.db", help="Result store.")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None,
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
     help="Local worker processes [default: the core count].",
 )
 @click.option(
-    "--scheduler", metavar="ADDRESS", default=None,
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
     help="Run on an existing Dask cluster (e.g. tcp://host:8786) instead of local workers.",
 )
 @click.option(
-    "--scheduler-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-    metavar="SECONDS", help="How long to wait for the Dask scheduler to answer.",
+    "--scheduler-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for the Dask scheduler to answer.",
 )
-@click.option(
-    "--retry-failed", is_flag=True, help="Run again the points stored as failed."
-)
+@click.option("--retry-failed", is_flag=True, help="Run again the points stored as failed.")
 @click.option("--dry-run", is_flag=True, help="List the points (JSON lines) and run nothing.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -75,7 +81,9 @@ def sweep(
             todo = {point.key for point in plan.todo}
             for point in plan.points:
                 state = "todo" if point.key in todo else "stored"
-                click.echo(json.dumps({"point": point.as_dict(), "hash": point.key, "state": state}))
+                click.echo(
+                    json.dumps({"point": point.as_dict(), "hash": point.key, "state": state})
+                )
             return
         counts = {"ok": 0, "failed": 0}
         start = time.perf_counter()
@@ -166,7 +174,10 @@ Examples:
 @click.option("--json", "fmt", flag_value="json", help="JSON: a list of rows.")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV with a header line.")
 @click.option(
-    "--status", type=click.Choice(["ok", "failed"]), default=None, help="Only rows with this status."
+    "--status",
+    type=click.Choice(["ok", "failed"]),
+    default=None,
+    help="Only rows with this status.",
 )
 @click.option("--full", is_flag=True, help="With --json: include each point's per-layer results.")
 def results(store_path: str, fmt: str | None, status: str | None, full: bool) -> None:
@@ -197,9 +208,9 @@ def _print_table(
     shown = [c for c in columns if c in point_keys] + [c for c in headline if c in columns]
     cells = [[_cell(row.get(c), full=c == "error") for c in shown] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(shown)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(shown, widths)).rstrip())
+    click.echo("  ".join(c.ljust(w) for c, w in zip(shown, widths, strict=True)).rstrip())
     for r in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
     if not rows:
         click.echo("(no rows)")
 
@@ -211,4 +222,3 @@ def _cell(value: Any, full: bool = False) -> str:
         return f"{value:.4g}"
     text = str(value)
     return text if full or len(text) <= 60 else text[:57] + "..."
-

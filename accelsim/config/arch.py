@@ -1,4 +1,4 @@
-"""Chip description files: compute units, buffers, memories and energy settings, validated and typed.
+"""Chip description files: compute units, buffers, memories and energy settings, validated.
 
 ``load_arch`` reads YAML (or a dict), checks every key once and returns a frozen ``Arch``. A chip
 is a set of units (PE arrays that run GEMM tasks, vector units that run element-wise tasks), each
@@ -145,8 +145,19 @@ def load_arch(source: str | Path | dict[str, Any], label: str | None = None) -> 
     data, label = load_yaml_mapping(source, label)
     root = Section(data, label)
     root.reject_unknown(
-        ("name", "description", "clock_mhz", "technology_nm", "precision", "units",
-         "global_buffer", "dram", "energy", "double_buffered", "pipeline_depth")
+        (
+            "name",
+            "description",
+            "clock_mhz",
+            "technology_nm",
+            "precision",
+            "units",
+            "global_buffer",
+            "dram",
+            "energy",
+            "double_buffered",
+            "pipeline_depth",
+        )
     )
     name = root.get_str("name", default=Path(label).stem if label != "<dict>" else "arch")
     clock = root.get_float("clock_mhz", minimum=0.0, exclusive_minimum=True)
@@ -187,8 +198,10 @@ def load_arch(source: str | Path | dict[str, Any], label: str | None = None) -> 
 
 def _parse_precision(s: Section) -> Precision:
     s.reject_unknown(("activation", "weight", "error", "accumulator", "format"))
-    bits = {key: s.get_int(key, default=getattr(Precision, key), minimum=1, maximum=64)
-            for key in ("activation", "weight", "error", "accumulator")}
+    bits = {
+        key: s.get_int(key, default=getattr(Precision, key), minimum=1, maximum=64)
+        for key in ("activation", "weight", "error", "accumulator")
+    }
     return Precision(**bits, format=s.get_choice("format", NUMBER_FORMATS, default="int"))
 
 
@@ -206,24 +219,28 @@ def _parse_units(root: Section) -> tuple[Unit, ...]:
         tasks = _parse_tasks(s, kind)
         if kind == "vector":
             s.reject_unknown(("name", "kind", "lanes", "tasks"))
-            units.append(Unit(name, kind, tasks, lanes=s.get_int("lanes", minimum=1),
-                              index=index))
+            units.append(Unit(name, kind, tasks, lanes=s.get_int("lanes", minimum=1), index=index))
             continue
-        s.reject_unknown(("name", "kind", "rows", "cols", "dataflow", "tasks", "buffers_kb",
-                          "feedback"))
+        s.reject_unknown(
+            ("name", "kind", "rows", "cols", "dataflow", "tasks", "buffers_kb", "feedback")
+        )
         buffers = _parse_buffers(s.get_section("buffers_kb", default=None))
         feedback = None
         if s.has("feedback"):
             feedback = _parse_feedback(s.get_section("feedback"))
-        units.append(Unit(
-            name, kind, tasks,
-            rows=s.get_int("rows", minimum=1),
-            cols=s.get_int("cols", minimum=1),
-            dataflow=s.get_choice("dataflow", DATAFLOWS),
-            buffers=buffers,
-            feedback=feedback,
-            index=index,
-        ))
+        units.append(
+            Unit(
+                name,
+                kind,
+                tasks,
+                rows=s.get_int("rows", minimum=1),
+                cols=s.get_int("cols", minimum=1),
+                dataflow=s.get_choice("dataflow", DATAFLOWS),
+                buffers=buffers,
+                feedback=feedback,
+                index=index,
+            )
+        )
     return tuple(units)
 
 
@@ -232,8 +249,7 @@ def _parse_tasks(s: Section, kind: str) -> tuple[str, ...]:
     tasks = s.get_list("tasks")
     for task in tasks:
         if task not in allowed:
-            raise s.error("tasks", f"task kinds a {kind} runs: one of " + ", ".join(allowed),
-                          task)
+            raise s.error("tasks", f"task kinds a {kind} runs: one of " + ", ".join(allowed), task)
     if len(set(tasks)) != len(tasks):
         raise s.error("tasks", "each task kind listed once", tasks)
     return tuple(tasks)
@@ -241,8 +257,14 @@ def _parse_tasks(s: Section, kind: str) -> tuple[str, ...]:
 
 def _parse_buffers(s: Section) -> Buffers:
     s.reject_unknown(("ifmap", "weight", "ofmap"))
-    return Buffers(*(s.get_float(key, default=getattr(Buffers, f"{key}_kb"), minimum=0.0,
-                                 exclusive_minimum=True) for key in ("ifmap", "weight", "ofmap")))
+    return Buffers(
+        *(
+            s.get_float(
+                key, default=getattr(Buffers, f"{key}_kb"), minimum=0.0, exclusive_minimum=True
+            )
+            for key in ("ifmap", "weight", "ofmap")
+        )
+    )
 
 
 def _parse_feedback(s: Section) -> FeedbackStore:
@@ -256,8 +278,9 @@ def _parse_feedback(s: Section) -> FeedbackStore:
     return FeedbackStore(
         source=source,
         bits=s.get_int("bits", default=16, minimum=1, maximum=32),
-        density=s.get_float("density", default=1.0, minimum=0.0, maximum=1.0,
-                            exclusive_minimum=True),
+        density=s.get_float(
+            "density", default=1.0, minimum=0.0, maximum=1.0, exclusive_minimum=True
+        ),
         size_kb=size_kb,
         fallback=s.get_choice("fallback", ("none", "dram"), default="none"),
     )
@@ -281,7 +304,8 @@ def check_task_kinds(arch: Arch, kinds: Iterable[str], algorithm: str) -> None:
     for kind in sorted(set(kinds), key=TASK_KINDS.index):
         if not arch.units_for(kind):
             raise ConfigError(
-                arch.source, "units[].tasks",
+                arch.source,
+                "units[].tasks",
                 f"a unit that can run task '{kind}', which algorithm {algorithm} needs",
                 "none listed",
             )
@@ -289,6 +313,8 @@ def check_task_kinds(arch: Arch, kinds: Iterable[str], algorithm: str) -> None:
 
 def feedback_error(arch: Arch, unit: Unit, needed_kb: float) -> ConfigError:
     return ConfigError(
-        arch.source, f"units[{unit.index}].feedback.size_kb",
-        f"at least {needed_kb:.1f} KB to hold B, or fallback: dram", unit.feedback.size_kb,
+        arch.source,
+        f"units[{unit.index}].feedback.size_kb",
+        f"at least {needed_kb:.1f} KB to hold B, or fallback: dram",
+        unit.feedback.size_kb,
     )

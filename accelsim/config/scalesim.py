@@ -53,8 +53,12 @@ class Topology:
 
 _INT_KEYS_OPTIONAL = ("ReadRequestBuffer", "WriteRequestBuffer")
 _LAYOUT_INT_KEYS = (
-    "IfmapSRAMBankBandwidth", "IfmapSRAMBankNum", "IfmapSRAMBankPort",
-    "FilterSRAMBankBandwidth", "FilterSRAMBankNum", "FilterSRAMBankPort",
+    "IfmapSRAMBankBandwidth",
+    "IfmapSRAMBankNum",
+    "IfmapSRAMBankPort",
+    "FilterSRAMBankBandwidth",
+    "FilterSRAMBankNum",
+    "FilterSRAMBankPort",
 )
 
 
@@ -143,13 +147,17 @@ def load_scalesim_config(path: str | Path) -> ScaleSimConfig:
         "run_presets", "UseRamulatorTrace"
     ):
         raise ConfigError(
-            file, cfg.where("run_presets", "UseRamulatorTrace"),
-            "False (Ramulator DRAM traces are not modelled)", "True",
+            file,
+            cfg.where("run_presets", "UseRamulatorTrace"),
+            "False (Ramulator DRAM traces are not modelled)",
+            "True",
         )
     if cfg.has("sparsity", "SparsitySupport") and cfg.boolean("sparsity", "SparsitySupport"):
         raise ConfigError(
-            file, cfg.where("sparsity", "SparsitySupport"),
-            "false (SCALE-Sim's sparse mappings are not modelled)", "true",
+            file,
+            cfg.where("sparsity", "SparsitySupport"),
+            "false (SCALE-Sim's sparse mappings are not modelled)",
+            "true",
         )
     if parser.has_section("layout"):
         for key in ("IfmapCustomLayout", "FilterCustomLayout"):
@@ -159,8 +167,14 @@ def load_scalesim_config(path: str | Path) -> ScaleSimConfig:
             if cfg.has("layout", key):
                 cfg.integer("layout", key, 1)
     return ScaleSimConfig(
-        run_name=run_name, rows=rows, cols=cols, dataflow=dataflow, sram=sram,
-        interface_bandwidth=mode, bandwidth_words_per_cycle=bandwidths, offsets=offsets,
+        run_name=run_name,
+        rows=rows,
+        cols=cols,
+        dataflow=dataflow,
+        sram=sram,
+        interface_bandwidth=mode,
+        bandwidth_words_per_cycle=bandwidths,
+        offsets=offsets,
     )
 
 
@@ -181,7 +195,12 @@ def _bandwidths(cfg: _Cfg, section: str, required: bool) -> tuple[int, ...]:
 # -- topology CSV ---------------------------------------------------------------------------
 
 _CONV_COLUMNS = (
-    "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter",
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
     "Strides",
 )
 _GEMM_COLUMNS = ("M", "N", "K")
@@ -222,9 +241,12 @@ def _topology_row(
     file: str, number: int, cells: list[str], columns: tuple[str, ...], gemm: bool, layout: str
 ) -> list[TopologyLayer]:
     if len(cells) not in (len(columns) + 1, len(columns) + 2):
+        hint = "" if gemm or len(cells) not in (4, 5) else "; GEMM rows need --gemm"
         raise ConfigError(
-            file, f"row {number}",
-            f"{len(columns) + 1} columns ({layout}[, Sparsity N:M])", f"{len(cells)} columns",
+            file,
+            f"row {number}",
+            f"{len(columns) + 1} columns ({layout}[, Sparsity N:M]{hint})",
+            len(cells),
         )
     name = cells[0]
     if not name:
@@ -247,14 +269,17 @@ def _topology_row(
     for index, (filt, size) in ((4, (filt_h, ifmap_h)), (5, (filt_w, ifmap_w))):
         if filt > size:
             raise ConfigError(
-                file, f"row {number}, column {index} ({columns[index - 2]})",
-                f"at most the IFMAP {'Height' if index == 4 else 'Width'} ({size})", filt,
+                file,
+                f"row {number}, column {index} ({columns[index - 2]})",
+                f"at most the IFMAP {'Height' if index == 4 else 'Width'} ({size})",
+                filt,
             )
     conv = (ifmap_h, ifmap_w, filt_h, filt_w)
     if "DP" in name:
         return [
             TopologyLayer(
-                f"{name}Channel_{channel}", number,
+                f"{name}Channel_{channel}",
+                number,
                 conv_as_gemm(*conv, 1, filters, stride, stride),
                 conv_footprint(*conv, 1, filters, stride, stride),
             )
@@ -262,7 +287,8 @@ def _topology_row(
         ]
     return [
         TopologyLayer(
-            name, number,
+            name,
+            number,
             conv_as_gemm(*conv, channels, filters, stride, stride),
             conv_footprint(*conv, channels, filters, stride, stride),
         )
@@ -274,7 +300,9 @@ def _check_sparsity(file: str, number: int, column: int, cell: str) -> None:
     ok = len(parts) == 2 and all(_is_int(p) for p in parts)
     if not ok or not 1 <= int(parts[0]) <= int(parts[1]):
         raise ConfigError(
-            file, f"row {number}, column {column} (Sparsity)", "a ratio N:M with 1 <= N <= M",
+            file,
+            f"row {number}, column {column} (Sparsity)",
+            "a ratio N:M with 1 <= N <= M",
             cell,
         )
 

@@ -82,8 +82,9 @@ def cost_model(arch: Arch, graph: TaskGraph) -> CostModel:
         kinds = fb_kinds.intersection(unit.tasks)
         if not kinds:
             continue
-        entries = sum(t.elements("filter") for t in graph.tasks
-                      if t.kind in kinds and t.uses_feedback)
+        entries = sum(
+            t.elements("filter") for t in graph.tasks if t.kind in kinds and t.uses_feedback
+        )
         plans[unit.name] = plan_feedback(arch, unit, entries, arch.precision.weight)
         if unit.feedback is None:
             unstored = max(unstored, entries)
@@ -133,12 +134,14 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     bpe = {r: tensor_bits(arch, roles[r].tensor, fb_bits) / 8 for r in ("ifmap", "filter", "ofmap")}
     acc_bytes = arch.precision.accumulator / 8
     buf = unit.buffers
-    caps = tuple(usable_bytes(kb, arch.double_buffered)
-                 for kb in (buf.ifmap_kb, buf.weight_kb, buf.ofmap_kb))
+    caps = tuple(
+        usable_bytes(kb, arch.double_buffered) for kb in (buf.ifmap_kb, buf.weight_kb, buf.ofmap_kb)
+    )
 
     total_in = sum(g.shape.m * g.shape.k * g.count for g in task.gemms) or 1
-    total_f = sum(g.shape.k * g.shape.n * (1 if g.shared_filter else g.count)
-                  for g in task.gemms) or 1
+    total_f = (
+        sum(g.shape.k * g.shape.n * (1 if g.shared_filter else g.count) for g in task.gemms) or 1
+    )
     total_out = sum(g.shape.m * g.shape.n * g.count for g in task.gemms) or 1
     compute = 0
     reads = [0, 0, 0]
@@ -163,7 +166,7 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     compute += math.ceil(task.vector_ops / unit.cols)
 
     dram = gb = 0.0
-    for op, moved in zip((ifmap, filt, ofmap), traffic):
+    for op, moved in zip((ifmap, filt, ofmap), traffic, strict=True):
         where = _location(model, unit, op.tensor)
         if where == "dram":
             dram += moved
@@ -174,16 +177,25 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     prng = 0
     local_fb = task.uses_feedback and _location(model, unit, "feedback") == "local"
     if local_fb:
-        store_pj = table.sram_pj_per_byte(plan.capacity_bytes / 1024) if plan.capacity_bytes else 0.0
-        access = feedback_access(plan, reads[1], feedback_bytes(filt.elements, plan.bits),
-                                 table.prng_pj_per_value, store_pj)
+        store_kb = plan.capacity_bytes / 1024
+        store_pj = table.sram_pj_per_byte(store_kb) if store_kb else 0.0
+        access = feedback_access(
+            plan,
+            reads[1],
+            feedback_bytes(filt.elements, plan.bits),
+            table.prng_pj_per_value,
+            store_pj,
+        )
         fb_pj, prng = access.energy_pj, access.prng_values
         dram += access.dram_bytes
-    array_bytes = (reads[0] * bpe["ifmap"], 0.0 if local_fb else reads[1] * bpe["filter"],
-                   reads[2] * acc_bytes)
+    array_bytes = (
+        reads[0] * bpe["ifmap"],
+        0.0 if local_fb else reads[1] * bpe["filter"],
+        reads[2] * acc_bytes,
+    )
     fill_bytes = (traffic[0], 0.0 if local_fb else traffic[1], traffic[2])
     sram_bytes = sum(array_bytes) + sum(fill_bytes)
-    sram_energy = sum((a + f) * e for a, f, e in zip(array_bytes, fill_bytes, sram_pj))
+    sram_energy = sum((a + f) * e for a, f, e in zip(array_bytes, fill_bytes, sram_pj, strict=True))
 
     macs = task.macs
     adder_only = task.uses_feedback and plan is not None and plan.adder_only

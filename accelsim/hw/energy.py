@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 from accelsim.config.arch import Arch, Precision
 
@@ -84,7 +85,7 @@ def sram_pj_per_byte_45(size_kb: float) -> float:
     """
     pts = SRAM_64BIT
     x = math.log2(max(size_kb, 1e-3))
-    for (s0, e0), (s1, e1) in zip(pts, pts[1:]):
+    for (s0, e0), (s1, e1) in pairwise(pts):
         if size_kb <= s1 or (s1, e1) == pts[-1]:
             x0, x1 = math.log2(s0), math.log2(s1)
             e = e0 + (e1 - e0) * (x - x0) / (x1 - x0)
@@ -151,7 +152,7 @@ def energy_table(arch: Arch, feedback_bits: int = 16) -> EnergyTable:
     pe_count = sum(u.rows * u.cols for u in arch.units if u.kind == "pe_array")
     lanes = sum(u.lanes for u in arch.units if u.kind == "vector")
     leak = LEAKAGE_FRACTION * (pe_count * mac + lanes * add_pj_45(p) * scale)
-    vector = (fp_pj(FP_ADD, p.activation) if p.format == "fp" else int_add_pj(p.activation))
+    vector = fp_pj(FP_ADD, p.activation) if p.format == "fp" else int_add_pj(p.activation)
     values = {
         "mac_pj": mac,
         "add_pj": add_pj_45(p) * scale,

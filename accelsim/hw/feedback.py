@@ -45,9 +45,7 @@ def feedback_bytes(entries: int, bits: int) -> float:
     return math.ceil(entries * bits / 8)
 
 
-def plan_feedback(
-    arch: Arch, unit: Unit, entries: int, default_bits: int
-) -> FeedbackPlan:
+def plan_feedback(arch: Arch, unit: Unit, entries: int, default_bits: int) -> FeedbackPlan:
     """Plan the store of ``unit`` for ``entries`` B values; raises if an SRAM store is too small
     and the chip declares no DRAM fallback."""
     store = unit.feedback or FeedbackStore(source="dram", bits=default_bits)

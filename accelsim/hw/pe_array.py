@@ -21,6 +21,7 @@ SCALE-Sim reports the index of the last cycle, so a layer takes ``folds * per_fo
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 DATAFLOWS = ("os", "ws", "is")
@@ -37,8 +38,13 @@ class GemmShape:
     def __post_init__(self) -> None:
         for name in ("m", "k", "n"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            try:
+                number = operator.index(value)  # also takes numpy integers, not floats
+            except TypeError:
+                number = 0
+            if isinstance(value, bool) or number < 1:
                 raise ValueError(f"GemmShape.{name} must be a positive integer, got {value!r}")
+            object.__setattr__(self, name, number)
 
 
 @dataclass(frozen=True)
@@ -159,8 +165,14 @@ def conv_as_gemm(
     n = filters (``topology_utils.topo_calc_hyperparams``).
     """
     values = dict(
-        ifmap_h=ifmap_h, ifmap_w=ifmap_w, filt_h=filt_h, filt_w=filt_w, channels=channels,
-        num_filters=num_filters, stride_h=stride_h, stride_w=stride_w,
+        ifmap_h=ifmap_h,
+        ifmap_w=ifmap_w,
+        filt_h=filt_h,
+        filt_w=filt_w,
+        channels=channels,
+        num_filters=num_filters,
+        stride_h=stride_h,
+        stride_w=stride_w,
     )
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

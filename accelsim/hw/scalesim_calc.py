@@ -73,8 +73,14 @@ def gemm_footprint(shape: GemmShape) -> OperandFootprint:
 
 
 def conv_footprint(
-    ifmap_h: int, ifmap_w: int, filt_h: int, filt_w: int, channels: int, num_filters: int,
-    stride_h: int, stride_w: int,
+    ifmap_h: int,
+    ifmap_w: int,
+    filt_h: int,
+    filt_w: int,
+    channels: int,
+    num_filters: int,
+    stride_h: int,
+    stride_w: int,
 ) -> OperandFootprint:
     """Distinct ifmap pixels the windows touch.
 

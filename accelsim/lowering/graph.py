@@ -76,7 +76,7 @@ class TaskGraph:
     max_error_elements: int
     feedback_elements: int  # B entries the algorithm needs (after density)
     optimizer_state_per_weight: int
-    # Per parameter layer: ("bp", source layer) or ("dfa", source layer); the last layer: ("loss", "").
+    # Per parameter layer: (layer, route, source layer); route bp | dfa, or loss for the last.
     routes: tuple[tuple[str, str, str], ...]
 
     def by_kind(self, kind: str) -> tuple[Task, ...]:

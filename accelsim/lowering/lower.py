@@ -49,8 +49,16 @@ class _Lowering:
     tasks: list[Task] = field(default_factory=list)
 
     def add(self, name: str, kind: str, layer: str, gemms, vector_ops: int, operands, deps):
-        task = Task(len(self.tasks), name, kind, layer, tuple(gemms), int(vector_ops),
-                    tuple(operands), tuple(sorted(set(deps))))
+        task = Task(
+            len(self.tasks),
+            name,
+            kind,
+            layer,
+            tuple(gemms),
+            int(vector_ops),
+            tuple(operands),
+            tuple(sorted(set(deps))),
+        )
         self.tasks.append(task)
         return task.index
 
@@ -85,16 +93,32 @@ class _Lowering:
                 Operand("filter", "weight", _weight_elems(layer)),
                 Operand("ofmap", "activation", n * _carried_out_elems(layer, after)),
             )
-            fp[layer.name] = self.add(f"{layer.name}.fp", "fp", layer.name, gemms, ops,
-                                      operands, [prev] if prev is not None else [])
+            fp[layer.name] = self.add(
+                f"{layer.name}.fp",
+                "fp",
+                layer.name,
+                gemms,
+                ops,
+                operands,
+                [prev] if prev is not None else [],
+            )
             prev = fp[layer.name]
 
         last = params[-1]
         rows = n * (last.output_shape[0] if len(last.output_shape) == 2 else 1)
         classes = last.output_shape[-1]
-        loss = self.add("loss", "loss", "loss", (), rows * classes * LOSS_OPS_PER_LOGIT,
-                        (Operand("read", "activation", rows * classes),
-                         Operand("write", "error", rows * classes)), [fp[last.name]])
+        loss = self.add(
+            "loss",
+            "loss",
+            "loss",
+            (),
+            rows * classes * LOSS_OPS_PER_LOGIT,
+            (
+                Operand("read", "activation", rows * classes),
+                Operand("write", "error", rows * classes),
+            ),
+            [fp[last.name]],
+        )
 
         plan = routes(names, self.algorithm, self.settings)
         avail: dict[str, int] = {}  # layer -> task that produces its output error d_l
@@ -121,21 +145,38 @@ class _Lowering:
 
         for layer in params:
             wg = self.add(
-                f"{layer.name}.wg", "wg", layer.name, _wg_gemms(layer, n), n * _out_elems(layer),
-                (Operand("ifmap", "input" if layer is params[0] else "activation",
-                         n * math.prod(layer.input_shape)),
-                 Operand("filter", "error", n * _out_elems(layer)),
-                 Operand("ofmap", "gradient", _weight_elems(layer))),
+                f"{layer.name}.wg",
+                "wg",
+                layer.name,
+                _wg_gemms(layer, n),
+                n * _out_elems(layer),
+                (
+                    Operand(
+                        "ifmap",
+                        "input" if layer is params[0] else "activation",
+                        n * math.prod(layer.input_shape),
+                    ),
+                    Operand("filter", "error", n * _out_elems(layer)),
+                    Operand("ofmap", "gradient", _weight_elems(layer)),
+                ),
                 [avail[layer.name]],
             )
             w = _weight_elems(layer)
             state = OPTIMIZER_STATE[optimizer]
             deps = [wg] + ([ep_of[layer.name]] if layer.name in ep_of else [])
             self.add(
-                f"{layer.name}.wu", "wu", layer.name, (), w * UPDATE_OPS[optimizer],
-                (Operand("read", "weight", w), Operand("read", "gradient", w),
-                 Operand("read", "optimizer_state", w * state),
-                 Operand("write", "weight", w), Operand("write", "optimizer_state", w * state)),
+                f"{layer.name}.wu",
+                "wu",
+                layer.name,
+                (),
+                w * UPDATE_OPS[optimizer],
+                (
+                    Operand("read", "weight", w),
+                    Operand("read", "gradient", w),
+                    Operand("read", "optimizer_state", w * state),
+                    Operand("write", "weight", w),
+                    Operand("write", "optimizer_state", w * state),
+                ),
                 deps,
             )
 
@@ -171,8 +212,9 @@ class _Lowering:
             Operand("filter", "feedback" if fa else "weight", fb_entries if fa else w),
             Operand("ofmap", "error", n * math.prod(above.input_shape)),
         )
-        tid = self.add(f"{above.name}.ep", "ep", above.name, _ep_gemms(above, n), ops,
-                       operands, [dep])
+        tid = self.add(
+            f"{above.name}.ep", "ep", above.name, _ep_gemms(above, n), ops, operands, [dep]
+        )
         return tid, fb_entries
 
     def _dfa_ep(self, layer: LayerSpec, source: LayerSpec, n: int, dep: int):
@@ -194,8 +236,15 @@ class _Lowering:
             Operand("filter", "feedback", entries),
             Operand("ofmap", "error", n * _out_elems(layer)),
         )
-        tid = self.add(f"{layer.name}.dfa_ep", "dfa_ep", layer.name, [GemmWork(shape)],
-                       n * _out_elems(layer), operands, [dep])
+        tid = self.add(
+            f"{layer.name}.dfa_ep",
+            "dfa_ep",
+            layer.name,
+            [GemmWork(shape)],
+            n * _out_elems(layer),
+            operands,
+            [dep],
+        )
         return tid, entries
 
     def _bptt(self, layer: LayerSpec, n: int, dep: int) -> int:
@@ -208,8 +257,9 @@ class _Lowering:
             Operand("filter", "weight", g * h * h),
             Operand("ofmap", "error", n * steps * h),
         )
-        return self.add(f"{layer.name}.bptt", "ep", layer.name, [gemm], 3 * n * steps * g * h,
-                        operands, [dep])
+        return self.add(
+            f"{layer.name}.bptt", "ep", layer.name, [gemm], 3 * n * steps * g * h, operands, [dep]
+        )
 
 
 def _out_elems(layer: LayerSpec) -> int:
@@ -248,9 +298,11 @@ def _fp_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
         return [GemmWork(GemmShape(_rows(layer, n), layer.in_features, layer.out_features))]
     if layer.kind == "conv":
         g = layer.groups
-        shape = GemmShape(n * math.prod(layer.output_shape[1:]),
-                          layer.in_channels // g * math.prod(layer.kernel),
-                          layer.out_channels // g)
+        shape = GemmShape(
+            n * math.prod(layer.output_shape[1:]),
+            layer.in_channels // g * math.prod(layer.kernel),
+            layer.out_channels // g,
+        )
         return [GemmWork(shape, count=g)]
     steps, h, f = layer.input_shape[0], layer.hidden_size, layer.in_features
     gh = GATES[layer.cell] * h
@@ -262,9 +314,11 @@ def _ep_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
         return [GemmWork(GemmShape(_rows(layer, n), layer.out_features, layer.in_features))]
     if layer.kind == "conv":
         g = layer.groups
-        shape = GemmShape(n * math.prod(layer.input_shape[1:]),
-                          layer.out_channels // g * math.prod(layer.kernel),
-                          layer.in_channels // g)
+        shape = GemmShape(
+            n * math.prod(layer.input_shape[1:]),
+            layer.out_channels // g * math.prod(layer.kernel),
+            layer.in_channels // g,
+        )
         return [GemmWork(shape, count=g)]
     steps, h, f = layer.input_shape[0], layer.hidden_size, layer.in_features
     return [GemmWork(GemmShape(n, GATES[layer.cell] * h, f), steps, True)]
@@ -275,8 +329,11 @@ def _wg_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
         return [GemmWork(GemmShape(layer.in_features, _rows(layer, n), layer.out_features))]
     if layer.kind == "conv":
         g = layer.groups
-        shape = GemmShape(layer.in_channels // g * math.prod(layer.kernel),
-                          n * math.prod(layer.output_shape[1:]), layer.out_channels // g)
+        shape = GemmShape(
+            layer.in_channels // g * math.prod(layer.kernel),
+            n * math.prod(layer.output_shape[1:]),
+            layer.out_channels // g,
+        )
         return [GemmWork(shape, count=g)]
     steps, h, f = layer.input_shape[0], layer.hidden_size, layer.in_features
     gh = GATES[layer.cell] * h

@@ -67,7 +67,9 @@ def settings_for(workload: Workload, algorithm: str) -> FeedbackSettings:
     return FeedbackSettings(density, conv_mode, modules, bp_layers)
 
 
-def routes(names: Sequence[str], algorithm: str, settings: FeedbackSettings) -> list[tuple[str, str]]:
+def routes(
+    names: Sequence[str], algorithm: str, settings: FeedbackSettings
+) -> list[tuple[str, str]]:
     """Per parameter layer, where its error comes from: (route, source layer)."""
     last = len(names) - 1
     out: list[tuple[str, str]] = []
@@ -112,7 +114,7 @@ def _modules(value: Any, names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
         if all(isinstance(v, int) for v in value) and sum(value) == len(names):
             out, start = [], 0
             for size in value:
-                out.append(names[start:start + size])
+                out.append(names[start : start + size])
                 start += size
             return tuple(g for g in out if g)
         count = MODULES
@@ -123,14 +125,14 @@ def _modules(value: Any, names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     out, start = [], 0
     for i in range(count):
         size = base + (1 if i < extra else 0)
-        out.append(names[start:start + size])
+        out.append(names[start : start + size])
         start += size
     return tuple(out)
 
 
 def _bp_layers(value: Any, names: tuple[str, ...]) -> tuple[str, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
-        return names[len(names) - min(value, len(names)):]
+        return names[len(names) - min(value, len(names)) :]
     if isinstance(value, (list, tuple)) and value:
         return tuple(str(n) for n in value if n in names)
-    return names[len(names) - min(HYBRID_BP_LAYERS, len(names)):]
+    return names[len(names) - min(HYBRID_BP_LAYERS, len(names)) :]

@@ -16,7 +16,9 @@ from accelsim.plot.style import COLUMN_IN, new_figure, paper, series_style
 from accelsim.plot.units import quantity
 
 
-def breakdown_figure(results: dict[str, dict[str, Any]], percent: bool = False) -> tuple[Figure, Table]:
+def breakdown_figure(
+    results: dict[str, dict[str, Any]], percent: bool = False
+) -> tuple[Figure, Table]:
     algorithms = list(results)
     components: list[str] = []
     for result in results.values():
@@ -28,8 +30,12 @@ def breakdown_figure(results: dict[str, dict[str, Any]], percent: bool = False) 
         for component in components:
             value = float(parts.get(component, 0.0))
             rows.append(
-                {"algorithm": algorithm, "component": component, "energy_pj": value,
-                 "share": value / total}
+                {
+                    "algorithm": algorithm,
+                    "component": component,
+                    "energy_pj": value,
+                    "share": value / total,
+                }
             )
     totals = [sum(r["energy_pj"] for r in rows if r["algorithm"] == a) for a in algorithms]
     q = quantity("energy_pj", totals)
@@ -43,10 +49,14 @@ def breakdown_figure(results: dict[str, dict[str, Any]], percent: bool = False) 
                 row = next(r for r in rows if r["algorithm"] == a and r["component"] == component)
                 heights.append(100 * row["share"] if percent else row["energy_pj"] / q.scale)
             axes.bar(
-                range(len(algorithms)), heights, 0.6, bottom=bottoms, label=component,
+                range(len(algorithms)),
+                heights,
+                0.6,
+                bottom=bottoms,
+                label=component,
                 **series_style(index).bar(),
             )
-            bottoms = [b + h for b, h in zip(bottoms, heights)]
+            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         axes.set_xticks(range(len(algorithms)), algorithms)
         axes.set_xlabel("Algorithm")
         axes.set_ylabel("Share of energy (%)" if percent else q.label)

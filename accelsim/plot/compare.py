@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from accelsim.plot.bars import grouped_bars
 from accelsim.plot.output import Table
-from accelsim.plot.style import COLUMN_IN, paper, new_figure, style_for
+from accelsim.plot.style import COLUMN_IN, new_figure, paper, style_for
 from accelsim.plot.units import quantity
 
 
@@ -40,10 +40,8 @@ def compare_figure(comparisons: dict[str, dict[str, Any]]) -> tuple[Figure, Tabl
     with paper():
         figure = new_figure(max(COLUMN_IN, 1.2 + 0.9 * len(workloads) * 2), 2.3)
         panels = figure.subplots(1, 2)
-        for axes, key in zip(panels, ("speedup_vs_bp", "energy_ratio_vs_bp")):
-            values = {
-                (r["workload"], r["algorithm"]): r[key] for r in rows if r[key] is not None
-            }
+        for axes, key in zip(panels, ("speedup_vs_bp", "energy_ratio_vs_bp"), strict=True):
+            values = {(r["workload"], r["algorithm"]): r[key] for r in rows if r[key] is not None}
             grouped_bars(axes, workloads, algorithms, values, styles)
             axes.axhline(1.0, color="black", linestyle="--", linewidth=0.7)
             axes.set_ylabel(quantity(key).label)

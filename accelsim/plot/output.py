@@ -51,7 +51,9 @@ def output_paths(out: str | Path, formats: Sequence[str] = ()) -> list[Path]:
     return [stem.parent / f"{stem.name}.{fmt}" for fmt in wanted]
 
 
-def save_figure(figure: Figure, table: Table, out: str | Path, formats: Sequence[str] = ()) -> list[Path]:
+def save_figure(
+    figure: Figure, table: Table, out: str | Path, formats: Sequence[str] = ()
+) -> list[Path]:
     """Write the picture(s) and ``<stem>.csv``; returns every path written."""
     paths = output_paths(out, formats)
     folder = paths[0].parent

@@ -19,9 +19,7 @@ from accelsim.plot.style import COLUMN_IN, new_figure, paper, style_for
 from accelsim.plot.units import quantity
 
 
-def pareto_front(
-    points: Sequence[tuple[float, float]], maximize_y: bool = False
-) -> list[int]:
+def pareto_front(points: Sequence[tuple[float, float]], maximize_y: bool = False) -> list[int]:
     """Indices of the non-dominated points (x minimised; y minimised unless ``maximize_y``),
     sorted by x."""
     sign = -1.0 if maximize_y else 1.0
@@ -66,19 +64,30 @@ def pareto_figure(
         figure = new_figure(COLUMN_IN, 2.6)
         axes = figure.subplots()
         for value in hues:
-            members = [i for i, r in enumerate(rows) if (str(r.get(hue)) if hue else "points") == value]
+            members = [
+                i for i, r in enumerate(rows) if (str(r.get(hue)) if hue else "points") == value
+            ]
             style = style_for(value, hues).line()
             style.pop("linestyle")
             axes.plot(
                 [coords[i][0] / qx.scale for i in members],
                 [coords[i][1] / qy.scale for i in members],
-                linestyle="none", label=value, alpha=0.85, **style,
+                linestyle="none",
+                label=value,
+                alpha=0.85,
+                **style,
             )
         axes.plot(
             [coords[i][0] / qx.scale for i in front],
             [coords[i][1] / qy.scale for i in front],
-            linestyle="-", linewidth=0.9, color="black", marker="o", markersize=8,
-            markerfacecolor="none", markeredgewidth=0.9, label="Pareto front",
+            linestyle="-",
+            linewidth=0.9,
+            color="black",
+            marker="o",
+            markersize=8,
+            markerfacecolor="none",
+            markeredgewidth=0.9,
+            label="Pareto front",
             drawstyle="steps-post",
         )
         axes.set_xscale("log" if logx else "linear")

@@ -73,9 +73,7 @@ def sweep_line_figure(
         axes = figure.subplots()
         for name, members in groups.items():
             members = sorted(members, key=lambda r: _order(r.get(x)))
-            xs = [
-                (r[x] / qx.scale if numeric_x else categories.index(r.get(x))) for r in members
-            ]
+            xs = [(r[x] / qx.scale if numeric_x else categories.index(r.get(x))) for r in members]
             ys = [r.get(y) / qy.scale if _is_number(r.get(y)) else math.nan for r in members]
             # Algorithms keep their style across figures unless several lines share one.
             if hue == "algorithm" and not split:
@@ -91,8 +89,9 @@ def sweep_line_figure(
         axes.set_xlabel(qx.label)
         axes.set_ylabel(qy.label)
         if len(groups) > 4:  # many lines: the legend goes beside the axes, not over them
-            axes.legend(title=_legend_title(hue, split), loc="upper left",
-                        bbox_to_anchor=(1.0, 1.0))
+            axes.legend(
+                title=_legend_title(hue, split), loc="upper left", bbox_to_anchor=(1.0, 1.0)
+            )
         elif len(groups) > 1 or hue:
             axes.legend(title=_legend_title(hue, split))
     return figure, Table.from_dicts(table)
@@ -116,7 +115,9 @@ def sweep_heatmap_figure(
     for key in point_keys:
         if key not in (x, y, hue) and len(_distinct(rows, key)) > 1:
             raise ConfigError(
-                None, "--where", f"{key} fixed for a heatmap (it varies: "
+                None,
+                "--where",
+                f"{key} fixed for a heatmap (it varies: "
                 f"{_list(_distinct(rows, key))}; add --where {key}=VALUE or use it as --hue)",
             )
     panels = _distinct(rows, hue) if hue else [None]
@@ -128,7 +129,7 @@ def sweep_heatmap_figure(
         figure = new_figure(max(COLUMN_IN, 1.0 + 2.4 * len(panels)), 2.6)
         grid = figure.subplots(1, len(panels), squeeze=False)[0]
         image = None
-        for axes, panel in zip(grid, panels):
+        for axes, panel in zip(grid, panels, strict=True):
             cells = [[math.nan] * len(xs) for _ in ys]
             for r in rows:
                 if hue and r.get(hue) != panel:
@@ -142,8 +143,15 @@ def sweep_heatmap_figure(
                 for j, value in enumerate(line):
                     if not math.isnan(value):
                         shade = (value - low) / (high - low) if high > low else 0.0
-                        axes.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=6,
-                                  color="black" if shade > 0.5 else "white")
+                        axes.text(
+                            j,
+                            i,
+                            f"{value:.3g}",
+                            ha="center",
+                            va="center",
+                            fontsize=6,
+                            color="black" if shade > 0.5 else "white",
+                        )
             axes.set_xticks(range(len(xs)), [str(v) for v in xs])
             axes.set_yticks(range(len(ys)), [str(v) for v in ys])
             axes.set_xlabel(quantity(x).label)

@@ -112,8 +112,11 @@ def run(
     wl = resolve_workload(workload, workload_label, batch_size)
     settings = settings_for(wl, algorithm)
     if algorithm != "sparse-dfa":
-        densities = [u.feedback.density for u in chip.units
-                     if u.feedback is not None and {"dfa_ep", "ep"} & set(u.tasks)]
+        densities = [
+            u.feedback.density
+            for u in chip.units
+            if u.feedback is not None and {"dfa_ep", "ep"} & set(u.tasks)
+        ]
         if densities and min(densities) < 1.0:
             settings = dataclasses.replace(settings, density=min(densities))
     graph = lower(wl, algorithm, settings)
@@ -147,8 +150,16 @@ def simulate_point(
     pipeline_depth: int | None = None,
 ) -> dict:
     """The ``accelsim simulate --json`` document for one point."""
-    return run(arch, workload, algorithm, iterations, arch_label, workload_label,
-               batch_size=batch_size, pipeline_depth=pipeline_depth).report
+    return run(
+        arch,
+        workload,
+        algorithm,
+        iterations,
+        arch_label,
+        workload_label,
+        batch_size=batch_size,
+        pipeline_depth=pipeline_depth,
+    ).report
 
 
 def compared_algorithms(workload: Workload) -> tuple[str, ...]:

@@ -15,8 +15,14 @@ from accelsim.hw.cost import COMPONENTS, CostModel, TaskCost
 from accelsim.lowering.graph import Task, TaskGraph
 from accelsim.sim.engine import Schedule, SimResult
 
-PASS_COLUMNS = {"fp": "fp_cycles", "ep": "ep_cycles", "dfa_ep": "ep_cycles", "wg": "wg_cycles",
-                "wu": "wu_cycles", "loss": "loss_cycles"}
+PASS_COLUMNS = {
+    "fp": "fp_cycles",
+    "ep": "ep_cycles",
+    "dfa_ep": "ep_cycles",
+    "wg": "wg_cycles",
+    "wu": "wu_cycles",
+    "loss": "loss_cycles",
+}
 
 
 def latency_s(cycles: float, clock_mhz: float) -> float:
@@ -39,7 +45,7 @@ def metrics(
     macs = stall = prng = 0
     unit_macs = [0] * len(arch.units)
     rows: dict[str, dict] = {}
-    for it, ti, ui, start, end, waited in result.trace:
+    for it, ti, ui, start, end, _ in result.trace:
         task = tasks[ti]
         cost = cost_of(task, ui)
         for k, e in enumerate(cost.energy_pj):
@@ -90,7 +96,8 @@ def metrics(
         },
         "compute_utilization": {
             u.name: min(1.0, unit_macs[i] / (u.rows * u.cols * cycles))
-            if u.kind == "pe_array" and cycles else 0.0
+            if u.kind == "pe_array" and cycles
+            else 0.0
             for i, u in enumerate(arch.units)
         },
         "dram_bytes": dram_bytes,

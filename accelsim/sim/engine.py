@@ -9,10 +9,12 @@ may overlap: ``bp``, ``dfa`` and ``hybrid`` finish one iteration before the next
 ``pdfa`` lets the forward pass of the next iteration start on a layer as soon as that layer's
 weights are updated, with up to ``depth`` iterations in flight (as in KAIST's DF-LNPU).
 
-DRAM is one shared channel (a simpy Resource of capacity 1): a task's DRAM transfer waits for
-the channel and then holds it for ``bytes / bandwidth`` cycles, so concurrent tasks' transfers
-are served one after the other at full bandwidth (FIFO). With double buffering the transfer
-overlaps the task's compute; without it, it precedes the compute. Events are whole tasks, never
+DRAM is one shared channel (a simpy resource of capacity 1): a task's DRAM transfer is cut into
+at most ``DRAM_CHUNKS`` pieces, each waiting for the channel and holding it for its share of
+``bytes / bandwidth`` cycles, so concurrent transfers interleave and together never exceed the
+bandwidth. Queues (units and DRAM) serve earlier iterations first, then lower layers. With double
+buffering the transfer overlaps the task's compute; without it, it precedes the compute.
+Events are whole tasks, never
 cycles, so run time and memory grow with the number of tasks, not with their length.
 """
 
@@ -119,9 +121,9 @@ def simulate(
         else:
             reqs = [units[u].request(priority=priority) for u in choice]
             fired = yield env.any_of(reqs)
-            unit = next(u for u, r in zip(choice, reqs) if r in fired)
+            unit = next(u for u, r in zip(choice, reqs, strict=True) if r in fired)
             req = reqs[choice.index(unit)]
-            for u, r in zip(choice, reqs):
+            for u, r in zip(choice, reqs, strict=True):
                 if r is not req:
                     if r.triggered:
                         units[u].release(r)
@@ -133,10 +135,12 @@ def simulate(
         if cost.dram_cycles == 0:
             yield env.timeout(cost.cycles)
         elif double_buffered:
-            yield env.all_of([
-                env.timeout(max(cost.compute_cycles, cost.gb_cycles)),
-                env.process(transfer(cost.dram_cycles, priority, waited)),
-            ])
+            yield env.all_of(
+                [
+                    env.timeout(max(cost.compute_cycles, cost.gb_cycles)),
+                    env.process(transfer(cost.dram_cycles, priority, waited)),
+                ]
+            )
         else:
             yield env.process(transfer(cost.dram_cycles, priority, waited))
             yield env.timeout(cost.compute_cycles + max(0, cost.gb_cycles - cost.dram_cycles))

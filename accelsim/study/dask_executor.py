@@ -70,7 +70,7 @@ class DaskExecutor:
                 # pure=False: identical payloads are still distinct points to run.
                 futures[client.submit(call_task, fn, task, pure=False)] = index
             start = time.perf_counter()
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 index = futures.pop(future)
                 try:
                     ok, value, error, seconds = future.result()

@@ -14,6 +14,7 @@ message (``ConfigError`` messages as they are, others prefixed by the exception 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -118,10 +119,9 @@ class _Worker:
     def give(self, index: int, tasks: Sequence[Any]) -> None:
         self.task = index
         self.started = time.perf_counter()
-        try:
+        # If the process is gone, its sentinel reports the crash.
+        with contextlib.suppress(OSError, EOFError):
             self.conn.send((index, tasks[index]))
-        except (BrokenPipeError, ConnectionResetError, EOFError, OSError):
-            pass  # the process is gone; its sentinel reports the crash
 
     def collect(self) -> TaskOutcome | None:
         """The finished task's outcome, or None if the process died without answering."""
@@ -154,10 +154,8 @@ class _Worker:
 
     def close(self) -> None:
         if self.process.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self.conn.send(None)
-            except OSError:
-                pass
             self.process.join(timeout=2)
             if self.process.is_alive():
                 self.process.terminate()

@@ -69,7 +69,7 @@ def expand(spec: SweepSpec) -> list[Point]:
     seen: set[str] = set()
     for sample in samples:
         for combo in grid_combos:
-            assignment = [*zip(grid_axes, combo), *sample]
+            assignment = [*zip(grid_axes, combo, strict=True), *sample]
             arch, workload = _resolve(spec, assignment)
             values = tuple((axis.path, value) for axis, value in assignment)
             for algorithm in spec.algorithms:

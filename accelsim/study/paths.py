@@ -53,7 +53,9 @@ def _choices(node: Any) -> str:
     return "none (a plain value has no children)"
 
 
-def get_value(data: dict[str, Any], parts: tuple[str, ...], file: str, key: str, source: str) -> Any:
+def get_value(
+    data: dict[str, Any], parts: tuple[str, ...], file: str, key: str, source: str
+) -> Any:
     """The value at ``parts`` inside ``data``; ConfigError naming the missing segment."""
     node: Any = data
     for depth, segment in enumerate(parts):

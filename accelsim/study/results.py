@@ -63,7 +63,7 @@ def table_columns(rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str,
     flat = [flatten(row) for row in rows]
     point_keys: list[str] = []
     other: list[str] = []
-    for row, source in zip(flat, rows):
+    for row, source in zip(flat, rows, strict=True):
         for key in row:
             bucket = point_keys if key in source["point"] else other
             if key not in point_keys and key not in other:

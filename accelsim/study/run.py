@@ -138,9 +138,19 @@ def run_sweep(
     for outcome in executor.run(fn, tasks):
         point = plan.todo[outcome.index]
         if outcome.ok:
-            store.record(point.key, point.as_dict(), "ok", result=outcome.value,
-                         duration_s=outcome.duration_s)
+            store.record(
+                point.key,
+                point.as_dict(),
+                "ok",
+                result=outcome.value,
+                duration_s=outcome.duration_s,
+            )
         else:
-            store.record(point.key, point.as_dict(), "failed", error=outcome.error,
-                         duration_s=outcome.duration_s)
+            store.record(
+                point.key,
+                point.as_dict(),
+                "failed",
+                error=outcome.error,
+                duration_s=outcome.duration_s,
+            )
         yield point, outcome

@@ -33,7 +33,16 @@ from accelsim.config.fields import Section, check_int
 from accelsim.config.yaml_io import load_yaml_mapping
 from accelsim.study.paths import get_value, split_path
 
-SPEC_KEYS = ("name", "description", "arch", "workload", "algorithms", "iterations", "grid", "random")
+SPEC_KEYS = (
+    "name",
+    "description",
+    "arch",
+    "workload",
+    "algorithms",
+    "iterations",
+    "grid",
+    "random",
+)
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,9 @@ def load_spec(source: str | Path) -> SweepSpec:
     algorithms = tuple(root.get_list("algorithms"))
     for index, name in enumerate(algorithms):
         if not isinstance(name, str) or name not in ALGORITHMS:
-            raise ConfigError(label, f"algorithms[{index}]", "one of " + ", ".join(ALGORITHMS), name)
+            raise ConfigError(
+                label, f"algorithms[{index}]", "one of " + ", ".join(ALGORITHMS), name
+            )
     if len(set(algorithms)) != len(algorithms):
         raise ConfigError(label, "algorithms", "distinct algorithm names", list(algorithms))
 
@@ -192,7 +203,9 @@ def _range_axis(path: str, spec: dict, base: tuple, file: str, key: str) -> Axis
     section = Section(spec, file, key)
     section.reject_unknown(("low", "high", "log", "integer"))
     if isinstance(current, bool) or not isinstance(current, (int, float)):
-        raise ConfigError(file, key, "a list of values (the value in the file is not a number)", spec)
+        raise ConfigError(
+            file, key, "a list of values (the value in the file is not a number)", spec
+        )
     low = section.get_float("low")
     high = section.get_float("high")
     log = section.get_bool("log", default=False)

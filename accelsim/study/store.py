@@ -112,14 +112,18 @@ class Store:
             meta = dict(db.execute("SELECT key, value FROM meta"))
             if meta.get("format") != STORE_FORMAT:
                 raise ConfigError(
-                    self.label, "meta.format", f"{STORE_FORMAT!r} (an accelsim sweep store)",
+                    self.label,
+                    "meta.format",
+                    f"{STORE_FORMAT!r} (an accelsim sweep store)",
                     meta.get("format"),
                 )
             version = int(meta.get("schema_version", "0"))
             if version != SCHEMA_VERSION:
                 raise ConfigError(
-                    self.label, "meta.schema_version",
-                    f"schema version {SCHEMA_VERSION} (this accelsim {__version__})", version,
+                    self.label,
+                    "meta.schema_version",
+                    f"schema version {SCHEMA_VERSION} (this accelsim {__version__})",
+                    version,
                 )
         # WAL: a commit is durable once written to the log, readers never block the writer;
         # synchronous=NORMAL keeps every commit safe from a killed process (not from power loss).
@@ -216,7 +220,7 @@ class Store:
                     point=json.loads(point),
                     status=state,
                     error=error,
-                    metrics=dict(zip(SUMMARY_COLUMNS, metrics)),
+                    metrics=dict(zip(SUMMARY_COLUMNS, metrics, strict=True)),
                     duration_s=duration,
                     finished_at=finished,
                     result=json.loads(result) if result else None,

@@ -26,11 +26,25 @@ def assert_one_line_error(proc, *needles: str) -> None:
 
 
 def test_json_has_the_contract_keys_and_totals_add_up():
-    data = run_cli_json("scalesim", "--config", CFG, "--topology", LENET, "--layout",
-                        EXAMPLES / "layout.csv", "--json")
+    data = run_cli_json(
+        "scalesim",
+        "--config",
+        CFG,
+        "--topology",
+        LENET,
+        "--layout",
+        EXAMPLES / "layout.csv",
+        "--json",
+    )
     assert [layer["name"] for layer in data["layers"]] == ["conv1", "conv2", "conv3"]
-    keys = {"name", "total_cycles", "stall_cycles", "cycles_incl_prefetch",
-            "mapping_efficiency", "compute_utilization"}
+    keys = {
+        "name",
+        "total_cycles",
+        "stall_cycles",
+        "cycles_incl_prefetch",
+        "mapping_efficiency",
+        "compute_utilization",
+    }
     for layer in data["layers"]:
         assert keys <= set(layer)
         assert 0 < layer["compute_utilization"] <= layer["mapping_efficiency"] <= 1

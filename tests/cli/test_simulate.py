@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,14 +11,24 @@ from conftest import run_cli, run_cli_json
 
 DFLNPU = "arch_configs/dflnpu.yaml"
 LENET = "workloads/lenet_mnist.yaml"
-KEYS = {"algorithm", "cycles", "latency_s", "energy_pj", "energy_breakdown_pj", "utilization",
-        "dram_bytes", "layers", "steady_state"}
+KEYS = {
+    "algorithm",
+    "cycles",
+    "latency_s",
+    "energy_pj",
+    "energy_breakdown_pj",
+    "utilization",
+    "dram_bytes",
+    "layers",
+    "steady_state",
+}
 
 
 def test_simulate_json_has_the_contract_keys():
-    doc = run_cli_json("simulate", DFLNPU, LENET, "--algorithm", "pdfa", "--iterations", "3",
-                       "--json")
-    assert KEYS <= set(doc)
+    doc = run_cli_json(
+        "simulate", DFLNPU, LENET, "--algorithm", "pdfa", "--iterations", "3", "--json"
+    )
+    assert set(doc) >= KEYS
     assert doc["algorithm"] == "pdfa"
     assert sum(doc["energy_breakdown_pj"].values()) == doc["energy_pj"]
     assert set(doc["utilization"]) == {"lc_fp", "lc_bw", "depc", "vector"}
@@ -56,7 +67,7 @@ def test_compare_table_lists_each_algorithm():
 
 
 def _bad_chip(tmp_path, edit) -> str:
-    data = yaml.safe_load(open(DFLNPU).read())
+    data = yaml.safe_load(Path(DFLNPU).read_text())
     edit(data)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data))

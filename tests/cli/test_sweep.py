@@ -49,7 +49,10 @@ def test_the_example_sweep_runs_and_results_list_every_point(tmp_path):
     assert len(points) == 36
     for row in rows:
         assert set(row["point"]) == {
-            "arch.clock_mhz", "arch.units.lc_fp.rows", "workload.dataset.batch_size", "algorithm"
+            "arch.clock_mhz",
+            "arch.units.lc_fp.rows",
+            "workload.dataset.batch_size",
+            "algorithm",
         }
         assert row["status"] == "ok" and row["error"] is None
         assert row["cycles"] > 0 and row["latency_s"] > 0 and row["energy_pj"] > 0
@@ -69,13 +72,22 @@ def test_the_example_sweep_runs_and_results_list_every_point(tmp_path):
     assert table.returncode == 0
     records = list(csv.DictReader(io.StringIO(table.stdout)))
     assert len(records) == 36
-    assert {"arch.clock_mhz", "algorithm", "status", "cycles", "latency_s", "energy_pj",
-            "utilization.lc_fp"} <= set(records[0])
+    assert {
+        "arch.clock_mhz",
+        "algorithm",
+        "status",
+        "cycles",
+        "latency_s",
+        "energy_pj",
+        "utilization.lc_fp",
+    } <= set(records[0])
 
 
 def test_a_point_that_fails_in_the_simulator_is_stored_failed_and_the_rest_run(tmp_path):
     # Without a unit for dfa_ep, DFA cannot be scheduled; BP still can.
-    spec = write_spec(tmp_path, "algorithms: [bp, dfa]\ngrid:\n  arch.units.depc.tasks: [[dfa_ep], [ep]]\n")
+    spec = write_spec(
+        tmp_path, "algorithms: [bp, dfa]\ngrid:\n  arch.units.depc.tasks: [[dfa_ep], [ep]]\n"
+    )
     store = tmp_path / "s.db"
     summary = cli_json("sweep", spec, "--store", store, "--json")
     assert summary["ok"] == 3 and summary["failed"] == 1

@@ -26,7 +26,11 @@ grid:
 def cluster():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        processes=False, n_workers=1, threads_per_worker=2, protocol="tcp", host="127.0.0.1",
+        processes=False,
+        n_workers=1,
+        threads_per_worker=2,
+        protocol="tcp",
+        host="127.0.0.1",
         dashboard_address=None,
     ) as local:
         yield local
@@ -41,8 +45,15 @@ def rows_by_point(store) -> dict[str, dict]:
 def test_a_sweep_on_a_dask_cluster_stores_the_same_results_as_local_workers(cluster, tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
-    remote = run_cli("sweep", spec, "--store", tmp_path / "dask.db", "--json",
-                     "--scheduler", cluster.scheduler_address)
+    remote = run_cli(
+        "sweep",
+        spec,
+        "--store",
+        tmp_path / "dask.db",
+        "--json",
+        "--scheduler",
+        cluster.scheduler_address,
+    )
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout)["ok"] == 8
     local = run_cli("sweep", spec, "--store", tmp_path / "local.db", "--workers", "1")
@@ -61,7 +72,9 @@ def test_the_dask_executor_reports_exceptions_per_task(cluster):
     from accelsim.study.dask_executor import DaskExecutor
 
     tasks = [{"x": i, "raise": i == 1} for i in range(4)]
-    outcomes = {o.index: o for o in DaskExecutor(cluster.scheduler_address).run(square_or_crash, tasks)}
+    outcomes = {
+        o.index: o for o in DaskExecutor(cluster.scheduler_address).run(square_or_crash, tasks)
+    }
     assert sorted(outcomes) == [0, 1, 2, 3]
     assert outcomes[1].error == "ValueError: bad x 1"
     assert [outcomes[i].value for i in (0, 2, 3)] == [0, 4, 9]
@@ -71,8 +84,16 @@ def test_an_unreachable_scheduler_is_one_line_exit_2(tmp_path):
     pytest.importorskip("distributed")
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
-    proc = run_cli("sweep", spec, "--store", tmp_path / "s.db", "--scheduler",
-                   "tcp://127.0.0.1:9", "--scheduler-timeout", "0.5")
+    proc = run_cli(
+        "sweep",
+        spec,
+        "--store",
+        tmp_path / "s.db",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--scheduler-timeout",
+        "0.5",
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "tcp://127.0.0.1:9" in proc.stderr
 
@@ -86,9 +107,22 @@ def test_without_dask_the_scheduler_option_says_how_to_install_it(tmp_path):
     spec.write_text(SPEC)
     env = dict(os.environ, PYTHONPATH=str(blocker.parent))
     proc = subprocess.run(
-        [sys.executable, "-m", "accelsim", "sweep", str(spec), "--store", str(tmp_path / "s.db"),
-         "--scheduler", "tcp://127.0.0.1:8786"],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "accelsim",
+            "sweep",
+            str(spec),
+            "--store",
+            str(tmp_path / "s.db"),
+            "--scheduler",
+            "tcp://127.0.0.1:8786",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "pip install 'accelsim[dask]'" in proc.stderr

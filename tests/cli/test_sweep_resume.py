@@ -48,9 +48,21 @@ def test_sigkill_mid_sweep_then_rerun_stores_each_point_once(tmp_path):
     assert len(expected) == 180
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "accelsim", "sweep", str(spec), "--store", str(store),
-         "--workers", "1", "--no-progress"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "accelsim",
+            "sweep",
+            str(spec),
+            "--store",
+            str(store),
+            "--workers",
+            "1",
+            "--no-progress",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the kill takes the workers too
     )
     deadline = time.monotonic() + 120
@@ -62,8 +74,7 @@ def test_sigkill_mid_sweep_then_rerun_stores_each_point_once(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the sweep ended before it could be killed"
     assert 10 <= at_kill < 180
 
-    resumed = run_cli("sweep", spec, "--store", store, "--workers", "2", "--json",
-                      "--no-progress")
+    resumed = run_cli("sweep", spec, "--store", store, "--workers", "2", "--json", "--no-progress")
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["skipped"] >= at_kill and summary["skipped"] + summary["ran"] == 180

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_published_points_are_reproduced():
 def test_sram_energy_grows_with_size():
     sizes = [0.5, 2, 8, 16, 32, 256, 1024, 8192]
     values = [energy.sram_pj_per_byte_45(s) for s in sizes]
-    assert all(a <= b for a, b in zip(values, values[1:]))
+    assert all(a <= b for a, b in pairwise(values))
     assert all(v > 0 for v in values)
 
 

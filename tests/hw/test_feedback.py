@@ -26,10 +26,21 @@ def test_prng_costs_generations_not_bytes(root):
 
 
 def test_sram_overflow_fraction():
-    arch = load_arch({"clock_mhz": 100, "units": [{"name": "u", "rows": 2, "cols": 2,
-                      "dataflow": "os", "tasks": ["dfa_ep"]}]})
-    unit = Unit("u", "pe_array", ("dfa_ep",), 2, 2, "os",
-                feedback=FeedbackStore("sram", 8, 1.0, 1.0, "dram"))
+    arch = load_arch(
+        {
+            "clock_mhz": 100,
+            "units": [{"name": "u", "rows": 2, "cols": 2, "dataflow": "os", "tasks": ["dfa_ep"]}],
+        }
+    )
+    unit = Unit(
+        "u",
+        "pe_array",
+        ("dfa_ep",),
+        2,
+        2,
+        "os",
+        feedback=FeedbackStore("sram", 8, 1.0, 1.0, "dram"),
+    )
     plan = plan_feedback(arch, unit, 4096, 16)  # 4 KB of B in a 1 KB store
     assert plan.dram_fraction == 0.75
 

@@ -71,7 +71,8 @@ def test_double_buffering_hides_transfer_up_to_compute(compute, transfer):
 
 def test_residency_spills_in_priority_order():
     kb = 1024
-    r = plan_residency(100, error_bytes=10 * kb, activation_bytes=200 * kb,
-                       weight_bytes=50 * kb, feedback_bytes=0)
+    r = plan_residency(
+        100, error_bytes=10 * kb, activation_bytes=200 * kb, weight_bytes=50 * kb, feedback_bytes=0
+    )
     assert "activation" in r.dram_tensors and "weight" not in r.dram_tensors
     assert "input" in r.dram_tensors and "error" not in r.dram_tensors

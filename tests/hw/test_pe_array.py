@@ -46,9 +46,10 @@ def test_folds_tile_the_spatial_dimensions(m, k, n, rows, cols, dataflow):
 def test_cycles_never_drop_when_a_dimension_grows(m, k, n, rows, cols, dataflow, which):
     shape = GemmShape(m, k, n)
     bigger = GemmShape(**{**shape.__dict__, which: getattr(shape, which) + 1})
-    assert gemm_timing(bigger, rows, cols, dataflow).cycles >= gemm_timing(
-        shape, rows, cols, dataflow
-    ).cycles
+    assert (
+        gemm_timing(bigger, rows, cols, dataflow).cycles
+        >= gemm_timing(shape, rows, cols, dataflow).cycles
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -102,21 +103,24 @@ def reference_fold_heights(shape: GemmShape, rows: int, cols: int, dataflow: str
     """Height of each fold's ofmap demand matrix, built step by step like scalesim does."""
     sr, sc, t = spatial(shape, dataflow)
     heights = []
-    for fc in range(math.ceil(sc / cols)):
-        for fr in range(math.ceil(sr / rows)):
-            if dataflow == "os":
-                block = np.full((rows, cols), 7)  # used or padded, the size is what counts
-                demand = np.concatenate([np.full((t - 1, cols), -1), np.flip(block, 0)])
-            else:
-                demand = np.concatenate([np.full((2 * rows - 1, cols), -1), np.full((t, cols), 7)])
-            heights.append(skew(demand).shape[0])
+    for _ in range(math.ceil(sc / cols) * math.ceil(sr / rows)):
+        if dataflow == "os":
+            block = np.full((rows, cols), 7)  # used or padded, the size is what counts
+            demand = np.concatenate([np.full((t - 1, cols), -1), np.flip(block, 0)])
+        else:
+            demand = np.concatenate([np.full((2 * rows - 1, cols), -1), np.full((t, cols), 7)])
+        heights.append(skew(demand).shape[0])
     return heights
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.integers(1, 9),
-    st.integers(1, 9), dataflows,
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(1, 9),
+    st.integers(1, 9),
+    dataflows,
 )
 def test_cycles_match_the_rebuilt_demand_matrices(m, k, n, rows, cols, dataflow):
     shape = GemmShape(m, k, n)
@@ -139,9 +143,7 @@ def test_conv_mapping_rounds_the_output_up_like_scalesim():
     assert conv_as_gemm(227, 227, 11, 11, 3, 96, 4, 4) == GemmShape(m=55 * 55, k=363, n=96)
 
 
-@pytest.mark.parametrize(
-    "bad", [dict(rows=0), dict(cols=-1), dict(dataflow="rs"), dict(rows=2.0)]
-)
+@pytest.mark.parametrize("bad", [dict(rows=0), dict(cols=-1), dict(dataflow="rs"), dict(rows=2.0)])
 def test_bad_arrays_are_rejected(bad):
     args = dict(rows=4, cols=4, dataflow="os") | bad
     with pytest.raises(ValueError):

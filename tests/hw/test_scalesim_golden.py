@@ -23,7 +23,7 @@ def cases():
         config = load_scalesim_config(GOLDEN / run["config"])
         topology = load_topology(GOLDEN / run["topology"], gemm=run["gemm"])
         assert len(topology.layers) == len(run["layers"])
-        for layer, theirs in zip(topology.layers, run["layers"]):
+        for layer, theirs in zip(topology.layers, run["layers"], strict=True):
             assert layer.name == theirs["name"]
             case_id = f"{config.rows}x{config.cols}-{config.dataflow}-{layer.name}"
             yield pytest.param(config, layer, theirs, id=case_id)

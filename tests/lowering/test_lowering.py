@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from accelsim.config.algorithms import ALGORITHMS
@@ -17,13 +19,15 @@ def lenet(batch=32):
 
 
 def rnn_workload(cell="lstm", steps=7, hidden=12, batch=3):
-    return load_workload({
-        "dataset": {"input_shape": [steps, 5], "num_classes": 4, "batch_size": batch},
-        "layers": [
-            {"name": "rnn", "type": cell, "hidden_size": hidden},
-            {"name": "out", "type": "linear", "out_features": 4},
-        ],
-    })
+    return load_workload(
+        {
+            "dataset": {"input_shape": [steps, 5], "num_classes": 4, "batch_size": batch},
+            "layers": [
+                {"name": "rnn", "type": cell, "hidden_size": hidden},
+                {"name": "out", "type": "linear", "out_features": 4},
+            ],
+        }
+    )
 
 
 def test_conv_forward_lowers_to_the_im2col_gemm():
@@ -37,13 +41,15 @@ def test_conv_forward_lowers_to_the_im2col_gemm():
 
 
 def test_grouped_conv_lowers_to_one_gemm_per_group():
-    wl = load_workload({
-        "dataset": {"input_shape": [8, 10, 10], "num_classes": 3, "batch_size": 2},
-        "layers": [
-            {"name": "g", "type": "conv2d", "out_channels": 12, "kernel": 3, "groups": 4},
-            {"name": "fc", "type": "linear", "out_features": 3},
-        ],
-    })
+    wl = load_workload(
+        {
+            "dataset": {"input_shape": [8, 10, 10], "num_classes": 3, "batch_size": 2},
+            "layers": [
+                {"name": "g", "type": "conv2d", "out_channels": 12, "kernel": 3, "groups": 4},
+                {"name": "fc", "type": "linear", "out_features": 3},
+            ],
+        }
+    )
     work = lower(wl, "bp").task("g.fp").gemms[0]
     assert work.count == 4
     assert (work.shape.m, work.shape.k, work.shape.n) == (2 * 8 * 8, 2 * 9, 3)
@@ -52,7 +58,7 @@ def test_grouped_conv_lowers_to_one_gemm_per_group():
 def test_bp_error_chain_runs_strictly_from_last_to_first():
     g = lower(lenet(), "bp")
     eps = [g.task(f"{name}.ep") for name in ("fc3", "fc2", "fc1", "conv2")]
-    for above, below in zip(eps, eps[1:]):
+    for above, below in pairwise(eps):
         assert above.index in below.deps
     assert "conv1.ep" not in {t.name for t in g.tasks}  # no error needed below layer 1
 
@@ -120,7 +126,13 @@ def test_recurrent_layers_unroll_over_time_steps():
 
 
 def test_named_dataset_gives_shapes_without_data():
-    g = lower(load_workload({"dataset": {"name": "mnist1d", "batch_size": 4},
-                             "layers": [{"name": "fc", "type": "linear", "out_features": 10}]}),
-              "dfa")
+    g = lower(
+        load_workload(
+            {
+                "dataset": {"name": "mnist1d", "batch_size": 4},
+                "layers": [{"name": "fc", "type": "linear", "out_features": 10}],
+            }
+        ),
+        "dfa",
+    )
     assert g.task("fc.fp").gemms[0].shape.k == 40

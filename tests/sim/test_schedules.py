@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 
 import pytest
 import yaml
@@ -25,7 +26,7 @@ def test_bp_error_chain_is_strictly_ordered_in_time(dflnpu):
     r = run(dflnpu, LENET, "bp", iterations=2)
     s = spans(r)
     order = ["fc3.ep", "fc2.ep", "fc1.ep", "conv2.ep"]
-    for above, below in zip(order, order[1:]):
+    for above, below in pairwise(order):
         assert s[above][1] <= s[below][0]
     assert s["loss"][1] <= s["fc3.ep"][0]
 
@@ -40,8 +41,11 @@ def test_dfa_error_projections_overlap_when_units_allow(dflnpu):
     dfa = sorted((v for k, v in s.items() if k.endswith(".dfa_ep")))
     assert all(start >= loss_end for start, _ in dfa)
     assert dfa[0][0] == dfa[1][0] == loss_end  # two started together on the two DEPCs
-    used = {r.arch.units[u].name for _, ti, u, *_ in r.result.trace
-            if r.graph.tasks[ti].kind == "dfa_ep"}
+    used = {
+        r.arch.units[u].name
+        for _, ti, u, *_ in r.result.trace
+        if r.graph.tasks[ti].kind == "dfa_ep"
+    }
     assert used == {"depc", "depc2"}
 
 
@@ -54,7 +58,7 @@ def test_no_unit_runs_two_tasks_at_once(root, chip, algorithm):
         by_unit.setdefault(unit, []).append((start, end))
     for intervals in by_unit.values():
         intervals.sort()
-        for (_, end), (start, _) in zip(intervals, intervals[1:]):
+        for (_, end), (start, _) in pairwise(intervals):
             assert end <= start
     assert all(0 <= u <= 1 for u in r.report["utilization"].values())
 
@@ -82,8 +86,9 @@ def test_pipelined_dfa_steady_state_is_no_slower_than_dfa(root, chip, batch):
     arch = root / "arch_configs" / f"{chip}.yaml"
     dfa = simulate_point(arch, LENET, "dfa", iterations=4, batch_size=batch)
     pdfa = simulate_point(arch, LENET, "pdfa", iterations=4, batch_size=batch)
-    assert (pdfa["steady_state"]["cycles_per_iteration"]
-            <= dfa["steady_state"]["cycles_per_iteration"])
+    assert (
+        pdfa["steady_state"]["cycles_per_iteration"] <= dfa["steady_state"]["cycles_per_iteration"]
+    )
 
 
 def test_pipeline_depth_one_is_plain_dfa(dflnpu):

@@ -39,10 +39,16 @@ def test_grid_axes_keep_spec_order_and_address_list_entries_by_name(make_spec):
 @pytest.mark.parametrize(
     ("body", "key", "words"),
     [
-        ("algorithms: [bp]\ngrid: {arch.clock_mhz_typo: [1]}\n", "grid.arch.clock_mhz_typo",
-         "clock_mhz"),
-        ("algorithms: [bp]\ngrid: {arch.units.no_core.rows: [1]}\n", "grid.arch.units.no_core",
-         "fp_core"),
+        (
+            "algorithms: [bp]\ngrid: {arch.clock_mhz_typo: [1]}\n",
+            "grid.arch.clock_mhz_typo",
+            "clock_mhz",
+        ),
+        (
+            "algorithms: [bp]\ngrid: {arch.units.no_core.rows: [1]}\n",
+            "grid.arch.units.no_core",
+            "fp_core",
+        ),
         ("algorithms: [bp]\ngrid: {workload.layers.conv9.kernel: [3]}\n", "conv9", "conv1"),
         ("algorithms: [bp]\ngrid: {chip.clock_mhz: [1]}\n", "grid.chip.clock_mhz", "arch."),
         ("algorithms: [bp]\ngrid: {}\n", "grid", "non-empty"),
@@ -54,17 +60,35 @@ def test_grid_axes_keep_spec_order_and_address_list_entries_by_name(make_spec):
         ("algorithms: [bogus]\n", "algorithms[0]", "dfa"),
         ("algorithms: []\n", "algorithms", "non-empty"),
         ("algorithms: [bp]\nsurprise: 1\n", "surprise", "keys"),
-        ("algorithms: [bp]\nrandom: {samples: 0, ranges: {arch.clock_mhz: [1]}}\n",
-         "random.samples", "positive"),
-        ("algorithms: [bp]\nrandom: {samples: 2, ranges: {arch.clock_mhz: {low: 5, high: 1}}}\n",
-         "high", "> low"),
-        ("algorithms: [bp]\nrandom: {samples: 2, ranges: {arch.clock_mhz: {low: 0, high: 9, "
-         "log: true}}}\n", "low", "> 0"),
-        ("algorithms: [bp]\nrandom: {samples: 2, ranges: {arch.units.fp_core.dataflow: "
-         "{low: 0, high: 9}}}\n", "dataflow", "not a number"),
+        (
+            "algorithms: [bp]\nrandom: {samples: 0, ranges: {arch.clock_mhz: [1]}}\n",
+            "random.samples",
+            "positive",
+        ),
+        (
+            "algorithms: [bp]\nrandom: {samples: 2, ranges: {arch.clock_mhz: {low: 5, high: 1}}}\n",
+            "high",
+            "> low",
+        ),
+        (
+            "algorithms: [bp]\nrandom: {samples: 2, ranges: {arch.clock_mhz: {low: 0, high: 9, "
+            "log: true}}}\n",
+            "low",
+            "> 0",
+        ),
+        (
+            "algorithms: [bp]\nrandom: {samples: 2, ranges: {arch.units.fp_core.dataflow: "
+            "{low: 0, high: 9}}}\n",
+            "dataflow",
+            "not a number",
+        ),
         ("algorithms: [bp]\nrandom: {samples: 2, ranges: {}}\n", "random.ranges", "non-empty"),
-        ("algorithms: [bp]\ngrid: {arch.clock_mhz: [1]}\nrandom: {samples: 2, ranges: "
-         "{arch.clock_mhz: [5, 6]}}\n", "random.ranges.arch.clock_mhz", "not also swept"),
+        (
+            "algorithms: [bp]\ngrid: {arch.clock_mhz: [1]}\nrandom: {samples: 2, ranges: "
+            "{arch.clock_mhz: [5, 6]}}\n",
+            "random.ranges.arch.clock_mhz",
+            "not also swept",
+        ),
     ],
 )
 def test_bad_specs_name_file_key_and_expectation(make_spec, body, key, words):

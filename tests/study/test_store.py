@@ -9,8 +9,15 @@ import pytest
 from accelsim.config.errors import ConfigError
 from accelsim.study.store import SCHEMA_VERSION, STORE_FORMAT, Store
 
-RESULT = {"algorithm": "bp", "cycles": 1200, "latency_s": 6e-6, "energy_pj": 3.5e6,
-          "dram_bytes": 4096, "utilization": {"fp_core": 0.5}, "layers": [{"name": "fc1"}]}
+RESULT = {
+    "algorithm": "bp",
+    "cycles": 1200,
+    "latency_s": 6e-6,
+    "energy_pj": 3.5e6,
+    "dram_bytes": 4096,
+    "utilization": {"fp_core": 0.5},
+    "layers": [{"name": "fc1"}],
+}
 
 
 def test_a_new_store_is_marked_and_in_wal_mode(tmp_path):

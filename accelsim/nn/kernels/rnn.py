@@ -146,15 +146,18 @@ def _gru_steps(xp, w_hh_t, b_hh, h_all, gates, hn_all, chunks):
 def _rnn_back_steps(dh_out, h_all, w_hh, d_in, through_time, chunks):
     n_batch, steps, hidden = h_all.shape
     dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
+    da = np.empty((n_batch, hidden), dtype=np.float32)
     for t in range(steps - 1, -1, -1):
         for part in prange(chunks):
             lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
             for n in range(lo, hi):
-                hr, dr, dn, da = h_all[n, t], dh_out[n, t], dh_next[n], d_in[n, t]
+                hr, dr, dn, a, dout = h_all[n, t], dh_out[n, t], dh_next[n], da[n], d_in[n, t]
                 for j in range(hidden):
-                    da[j] = (dr[j] + dn[j]) * (_ONE - hr[j] * hr[j])
+                    v = (dr[j] + dn[j]) * (_ONE - hr[j] * hr[j])
+                    a[j] = v
+                    dout[j] = v
             if through_time and t > 0:
-                np.dot(d_in[lo:hi, t], w_hh, dh_next[lo:hi])
+                np.dot(da[lo:hi], w_hh, dh_next[lo:hi])
 
 
 @njit(parallel=True, **_FAST)
@@ -194,12 +197,13 @@ def _gru_back_steps(dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_tim
     n_batch, steps, hidden = h_all.shape
     dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
     direct = np.zeros((n_batch, hidden), dtype=np.float32)
+    da = np.empty((n_batch, 3 * hidden), dtype=np.float32)
     zero_row = np.zeros(hidden, dtype=np.float32)
     for t in range(steps - 1, -1, -1):
         for part in prange(chunks):
             lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
             for n in range(lo, hi):
-                g, hnr, di, dd = gates[n, t], hn_all[n, t], d_in[n, t], d_hid[n, t]
+                g, hnr, di, dd, a = gates[n, t], hn_all[n, t], d_in[n, t], d_hid[n, t], da[n]
                 hprev = h_all[n, t - 1] if t > 0 else zero_row
                 dr, dhn, drow = dh_out[n, t], dh_next[n], direct[n]
                 for j in range(hidden):
@@ -214,9 +218,12 @@ def _gru_back_steps(dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_tim
                     dd[j] = ar
                     dd[hidden + j] = az
                     dd[2 * hidden + j] = an * r
+                    a[j] = ar
+                    a[hidden + j] = az
+                    a[2 * hidden + j] = an * r
                     drow[j] = dh * z
             if through_time and t > 0:
-                np.dot(d_hid[lo:hi, t], w_hh, dh_next[lo:hi])
+                np.dot(da[lo:hi], w_hh, dh_next[lo:hi])
                 for n in range(lo, hi):
                     dhn, drow = dh_next[n], direct[n]
                     for j in range(hidden):

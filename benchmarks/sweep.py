@@ -1,0 +1,105 @@
+"""Sweep throughput: points per second per core for LeNet (MNIST) on the DF-LNPU-like chip.
+
+Measures, in one run on the same points:
+  * the simulator alone, serially in this process (the ceiling: no processes, no store);
+  * the store alone (one SQLite commit per point, WAL);
+  * full sweeps (plan + workers + store, as ``accelsim sweep`` runs them) with 1 and 2 local
+    worker processes, wall time including worker start-up, and their scaling ratio.
+
+Run:  python benchmarks/sweep.py [--grid-size N] [--repeat R]
+Prints a Markdown table for the sweeps section of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+from accelsim.study.executor import LocalExecutor  # noqa: E402
+from accelsim.study.run import load_points, plan_sweep, run_point, run_sweep, task_for  # noqa: E402
+from accelsim.study.store import Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spec_text(size: int) -> str:
+    clocks = [50 + 10 * i for i in range(size)]
+    return (
+        f"arch: {ROOT / 'arch_configs' / 'dflnpu.yaml'}\n"
+        f"workload: {ROOT / 'workloads' / 'lenet_mnist.yaml'}\n"
+        "algorithms: [bp, dfa, pdfa]\n"
+        "grid:\n"
+        f"  arch.clock_mhz: {clocks}\n"
+        "  arch.units.lc_fp.rows: [8, 16, 32]\n"
+        "  workload.dataset.batch_size: [8, 32]\n"
+    )
+
+
+def serial(spec, points) -> float:
+    tasks = [task_for(spec, p) for p in points]
+    run_point(tasks[0])  # warm caches the way a long-lived worker has them
+    start = time.perf_counter()
+    for task in tasks:
+        run_point(task)
+    return len(tasks) / (time.perf_counter() - start)
+
+
+def store_commits(spec, points, folder: Path) -> float:
+    result = run_point(task_for(spec, points[0]))
+    with Store(folder / "commits.db") as store:
+        start = time.perf_counter()
+        for point in points:
+            store.record(point.key, point.as_dict(), "ok", result=result, duration_s=0.01)
+        return (time.perf_counter() - start) / len(points)
+
+
+def sweep(spec, points, workers: int, folder: Path) -> float:
+    path = folder / f"sweep-{workers}-{time.perf_counter_ns()}.db"
+    start = time.perf_counter()
+    with Store(path) as store:
+        plan = plan_sweep(spec, points, store)
+        done = sum(1 for _ in run_sweep(plan, store, LocalExecutor(workers)))
+    elapsed = time.perf_counter() - start
+    assert done == len(points)
+    return done / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grid-size", type=int, default=12, help="clock values (x 18 points)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement (median)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "spec.yaml").write_text(spec_text(args.grid_size))
+        start = time.perf_counter()
+        spec, points = load_points(folder / "spec.yaml")
+        plan_s = time.perf_counter() - start
+        n = len(points)
+        ceiling = statistics.median(serial(spec, points) for _ in range(args.repeat))
+        commit_s = store_commits(spec, points, folder)
+        one = statistics.median(sweep(spec, points, 1, folder) for _ in range(args.repeat))
+        two = statistics.median(sweep(spec, points, 2, folder) for _ in range(args.repeat))
+    load = os.getloadavg()[0]
+    print(f"LeNet-5 (MNIST, batch 8/32) x dflnpu, {n} points, {os.cpu_count()} cores, "
+          f"load average {load:.1f} at the end")
+    print()
+    print("| measurement | points/s | points/s/core |")
+    print("|---|---:|---:|")
+    print(f"| simulator alone, serial, in process | {ceiling:.1f} | {ceiling:.1f} |")
+    print(f"| sweep, 1 worker (incl. start-up and store) | {one:.1f} | {one:.1f} |")
+    print(f"| sweep, 2 workers (incl. start-up and store) | {two:.1f} | {two / 2:.1f} |")
+    print()
+    print(f"scaling 1 -> 2 workers: {two / one:.2f}x; planning (expand + validate {n} points): "
+          f"{plan_s * 1e3:.0f} ms; one store commit: {commit_s * 1e6:.0f} µs")
+
+
+if __name__ == "__main__":
+    main()
