@@ -4,7 +4,9 @@ Measures, in one run on the same points:
   * the simulator alone, serially in this process (the ceiling: no processes, no store);
   * the store alone (one SQLite commit per point, WAL);
   * full sweeps (plan + workers + store, as ``accelsim sweep`` runs them) with 1 and 2 local
-    worker processes, wall time including worker start-up, and their scaling ratio.
+    worker processes: points per wall-clock second (including worker start-up), their scaling
+    ratio, and points per CPU-second (workers' CPU time per task plus the parent's), which does
+    not depend on what else the machine is running.
 
 Run:  python benchmarks/sweep.py [--grid-size N] [--repeat R]
 Prints a Markdown table for the sweeps section of docs/performance.md.
@@ -60,15 +62,21 @@ def store_commits(spec, points, folder: Path) -> float:
         return (time.perf_counter() - start) / len(points)
 
 
-def sweep(spec, points, workers: int, folder: Path) -> float:
+def sweep(spec, points, workers: int, folder: Path) -> tuple[float, float]:
+    """(points per wall second, points per CPU second of workers + parent) of a full sweep."""
     path = folder / f"sweep-{workers}-{time.perf_counter_ns()}.db"
-    start = time.perf_counter()
+    start, parent_cpu = time.perf_counter(), time.process_time()
+    worker_cpu = 0.0
     with Store(path) as store:
         plan = plan_sweep(spec, points, store)
-        done = sum(1 for _ in run_sweep(plan, store, LocalExecutor(workers)))
+        done = 0
+        for _, outcome in run_sweep(plan, store, LocalExecutor(workers)):
+            done += 1
+            worker_cpu += outcome.cpu_s
     elapsed = time.perf_counter() - start
+    parent_cpu = time.process_time() - parent_cpu
     assert done == len(points)
-    return done / elapsed
+    return done / elapsed, done / (worker_cpu + parent_cpu)
 
 
 def main() -> None:
@@ -85,20 +93,26 @@ def main() -> None:
         n = len(points)
         ceiling = statistics.median(serial(spec, points) for _ in range(args.repeat))
         commit_s = store_commits(spec, points, folder)
-        one = statistics.median(sweep(spec, points, 1, folder) for _ in range(args.repeat))
-        two = statistics.median(sweep(spec, points, 2, folder) for _ in range(args.repeat))
+        one = [sweep(spec, points, 1, folder) for _ in range(args.repeat)]
+        two = [sweep(spec, points, 2, folder) for _ in range(args.repeat)]
     load = os.getloadavg()[0]
-    print(f"LeNet-5 (MNIST, batch 8/32) x dflnpu, {n} points, {os.cpu_count()} cores, "
-          f"load average {load:.1f} at the end")
+    print(
+        f"LeNet-5 (MNIST, batch 8/32) x dflnpu, {n} points, {os.cpu_count()} cores, "
+        f"load average {load:.1f} at the end"
+    )
     print()
-    print("| measurement | points/s | points/s/core |")
-    print("|---|---:|---:|")
-    print(f"| simulator alone, serial, in process | {ceiling:.1f} | {ceiling:.1f} |")
-    print(f"| sweep, 1 worker (incl. start-up and store) | {one:.1f} | {one:.1f} |")
-    print(f"| sweep, 2 workers (incl. start-up and store) | {two:.1f} | {two / 2:.1f} |")
+    one_wall, one_cpu = (statistics.median(m[i] for m in one) for i in (0, 1))
+    two_wall, two_cpu = (statistics.median(m[i] for m in two) for i in (0, 1))
+    print("| measurement | points/s (wall) | points/s/core (wall) | points per CPU-second |")
+    print("|---|---:|---:|---:|")
+    print(f"| simulator alone, serial, in process | {ceiling:.1f} | {ceiling:.1f} | - |")
+    print(f"| sweep, 1 worker | {one_wall:.1f} | {one_wall:.1f} | {one_cpu:.1f} |")
+    print(f"| sweep, 2 workers | {two_wall:.1f} | {two_wall / 2:.1f} | {two_cpu:.1f} |")
     print()
-    print(f"scaling 1 -> 2 workers: {two / one:.2f}x; planning (expand + validate {n} points): "
-          f"{plan_s * 1e3:.0f} ms; one store commit: {commit_s * 1e6:.0f} µs")
+    print(
+        f"scaling 1 -> 2 workers (wall): {two_wall / one_wall:.2f}x; planning (expand + "
+        f"validate {n} points): {plan_s * 1e3:.0f} ms; one store commit: {commit_s * 1e6:.0f} µs"
+    )
 
 
 if __name__ == "__main__":

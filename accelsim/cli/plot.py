@@ -69,9 +69,10 @@ def _written(paths: list[Path]) -> None:
 
 
 @plot.command(
+    short_help="Speedup and energy vs BP per algorithm (grouped bars).",
     help="Speedup and energy of each algorithm vs the BP baseline on ARCH, one bar group per "
     "WORKLOAD.\n\n\b\nExample:\n  accelsim plot compare arch_configs/dflnpu.yaml "
-    "workloads/lenet_mnist.yaml -o out/compare.pdf"
+    "workloads/lenet_mnist.yaml -o out/compare.pdf",
 )
 @click.argument("arch")
 @click.argument("workloads", nargs=-1, required=True, metavar="WORKLOAD...")
@@ -111,9 +112,10 @@ def compare(
 
 
 @plot.command(
+    short_help="Energy breakdown per algorithm (stacked bars).",
     help="Energy breakdown (stacked bars, one per algorithm) of one training iteration of "
     "WORKLOAD on ARCH.\n\n\b\nExample:\n  accelsim plot breakdown arch_configs/dflnpu.yaml "
-    "workloads/lenet_mnist.yaml --algorithms bp,dfa,pdfa -o out/energy.png"
+    "workloads/lenet_mnist.yaml --algorithms bp,dfa,pdfa -o out/energy.png",
 )
 @click.argument("arch")
 @click.argument("workload")
@@ -144,11 +146,12 @@ def breakdown(
 
 
 @plot.command(
+    short_help="Per-unit Gantt chart of one simulation or trace.",
     help="Per-unit Gantt chart of one simulation of WORKLOAD on ARCH (or of a saved trace, "
     "--trace FILE from `accelsim simulate --trace`).\n\n\b\nExamples:\n"
     "  accelsim plot timeline arch_configs/dflnpu.yaml workloads/lenet_mnist.yaml "
     "--algorithm pdfa --iterations 2 -o out/gantt.png\n"
-    "  accelsim plot timeline --trace out/run.json -o out/gantt.pdf"
+    "  accelsim plot timeline --trace out/run.json -o out/gantt.pdf",
 )
 @click.argument("arch", required=False)
 @click.argument("workload", required=False)
@@ -194,6 +197,7 @@ def timeline(
 
 
 @plot.command(
+    short_help="Metric vs swept value (lines) or two values (heatmap).",
     help="A metric along a swept value (lines, one per --hue value), or over two swept values "
     "(--heatmap, colour = --z), from the sweep store FILE.db. Swept values are named by their "
     "dotted paths, metrics by their `accelsim results` keys.\n\n\b\nExamples:\n"
@@ -201,7 +205,7 @@ def timeline(
     "--where workload.dataset.batch_size=16 -o out/clock.png\n"
     "  accelsim plot sweep out/sweep.db --heatmap --x arch.clock_mhz "
     "--y arch.units.lc_fp.rows --z energy_pj --hue algorithm "
-    "--where workload.dataset.batch_size=16 -o out/heat.pdf"
+    "--where workload.dataset.batch_size=16 -o out/heat.pdf",
 )
 @click.argument("store_path", metavar="FILE.db")
 @click.option("--x", "x", required=True, help="Swept value on the x axis.")
@@ -246,10 +250,11 @@ def sweep(
 
 
 @plot.command(
+    short_help="Pareto front (latency vs energy) of a sweep store.",
     help="Pareto front of the points in the sweep store FILE.db: latency vs energy per training "
     "iteration by default (both minimised), markers by algorithm.\n\n\b\nExamples:\n"
     "  accelsim plot pareto out/sweep.db -o out/pareto.pdf\n"
-    "  accelsim plot pareto out/sweep.db --x cycles --y dram_bytes --logy -o out/p.png"
+    "  accelsim plot pareto out/sweep.db --x cycles --y dram_bytes --logy -o out/p.png",
 )
 @click.argument("store_path", metavar="FILE.db")
 @click.option("--x", "x", default="latency_s", show_default=True, help="Metric on x (minimised).")

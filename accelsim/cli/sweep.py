@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 _SWEEP_EXAMPLES = """
+
 \b
 Examples:
   accelsim sweep examples/sweeps/dflnpu_lenet.yaml --store out/sweep.db
@@ -75,16 +76,11 @@ def sweep(
         raise click.UsageError("--workers and --scheduler exclude each other")
     sweep_spec, points = load_points(spec)  # bad specs fail before the store is touched
     executor = _executor(workers, scheduler, scheduler_timeout) if not dry_run else None
+    if dry_run:
+        _list_points(sweep_spec, points, store_path, retry_failed)
+        return
     with Store(store_path) as store:
         plan = plan_sweep(sweep_spec, points, store, retry_failed=retry_failed)
-        if dry_run:
-            todo = {point.key for point in plan.todo}
-            for point in plan.points:
-                state = "todo" if point.key in todo else "stored"
-                click.echo(
-                    json.dumps({"point": point.as_dict(), "hash": point.key, "state": state})
-                )
-            return
         counts = {"ok": 0, "failed": 0}
         start = time.perf_counter()
         bar = _progress(len(plan.points), plan.done, disable=no_progress)
@@ -118,6 +114,22 @@ def sweep(
     )
     if counts["failed"]:
         click.echo(f"see the errors with: accelsim results {store_path} --status failed")
+
+
+def _list_points(spec: Any, points: list, store_path: str, retry_failed: bool) -> None:
+    """--dry-run: every point as a JSON line; reads an existing store, never creates one."""
+    from pathlib import Path
+
+    from accelsim.study.run import plan_sweep
+    from accelsim.study.store import Store
+
+    todo = {point.key for point in points}
+    if Path(store_path).exists():
+        with Store(store_path, create=False) as store:
+            todo = {p.key for p in plan_sweep(spec, points, store, retry_failed).todo}
+    for point in points:
+        state = "todo" if point.key in todo else "stored"
+        click.echo(json.dumps({"point": point.as_dict(), "hash": point.key, "state": state}))
 
 
 def _executor(workers: int | None, scheduler: str | None, timeout_s: float) -> Any:
@@ -156,6 +168,7 @@ def _progress(total: int, initial: int, disable: bool) -> Any:
 # -- results -------------------------------------------------------------------------------------
 
 _RESULTS_EXAMPLES = """
+
 \b
 Examples:
   accelsim results out/sweep.db
@@ -204,6 +217,9 @@ def _print_table(
     columns: list[str], rows: list[dict[str, Any]], point_keys: list[str], summary: tuple
 ) -> None:
     # The terminal table keeps to the swept values and the headline metrics; --csv has it all.
+    if not rows:
+        click.echo("(no rows)")
+        return
     headline = ["status", *summary, "error"]
     shown = [c for c in columns if c in point_keys] + [c for c in headline if c in columns]
     cells = [[_cell(row.get(c), full=c == "error") for c in shown] for row in rows]
@@ -211,8 +227,6 @@ def _print_table(
     click.echo("  ".join(c.ljust(w) for c, w in zip(shown, widths, strict=True)).rstrip())
     for r in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
-    if not rows:
-        click.echo("(no rows)")
 
 
 def _cell(value: Any, full: bool = False) -> str:

@@ -87,6 +87,9 @@ class Unit:
     buffers: Buffers = Buffers()
     feedback: FeedbackStore | None = None
     index: int = 0  # position in units[] (for error messages)
+    # skips MACs whose activation/error operand is zero, given measured zero fractions
+    # (accelsim/hw/sparsity.py); without them the unit runs dense
+    zero_skipping: bool = False
 
     @property
     def pes(self) -> int:
@@ -222,7 +225,17 @@ def _parse_units(root: Section) -> tuple[Unit, ...]:
             units.append(Unit(name, kind, tasks, lanes=s.get_int("lanes", minimum=1), index=index))
             continue
         s.reject_unknown(
-            ("name", "kind", "rows", "cols", "dataflow", "tasks", "buffers_kb", "feedback")
+            (
+                "name",
+                "kind",
+                "rows",
+                "cols",
+                "dataflow",
+                "tasks",
+                "buffers_kb",
+                "feedback",
+                "zero_skipping",
+            )
         )
         buffers = _parse_buffers(s.get_section("buffers_kb", default=None))
         feedback = None
@@ -239,6 +252,7 @@ def _parse_units(root: Section) -> tuple[Unit, ...]:
                 buffers=buffers,
                 feedback=feedback,
                 index=index,
+                zero_skipping=s.get_bool("zero_skipping", default=False),
             )
         )
     return tuple(units)

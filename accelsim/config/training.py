@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.extensions import ExtensionSpec, parse_extensions
 from accelsim.config.fields import Section
 
 if TYPE_CHECKING:
@@ -49,11 +50,26 @@ class TrainingSpec:
     epochs: int = 1
     seed: int = 0
     grad_clip: float = 0.0  # global-norm clip; 0 disables
+    # optimizer steps between the weights a gradient is computed with and the current ones
+    # (pdfa pipelines: depth - 1); 0 = plain training. See accelsim/nn/train/delay.py.
+    weight_delay: int = 0
+    # DFA extensions (sparse-dfa, modular-dfa, hybrid-dfa): see accelsim/config/extensions.py
+    extensions: ExtensionSpec = ExtensionSpec()
 
 
 def parse_training(section: Section, layers: Sequence[LayerSpec]) -> TrainingSpec:
     section.reject_unknown(
-        ("algorithm", "optimizer", "lr_schedule", "feedback", "epochs", "seed", "grad_clip")
+        (
+            "algorithm",
+            "optimizer",
+            "lr_schedule",
+            "feedback",
+            "epochs",
+            "seed",
+            "grad_clip",
+            "weight_delay",
+            "extensions",
+        )
     )
     opt = section.get_section("optimizer", default=None)
     opt.reject_unknown(("type", "lr", "momentum", "betas", "eps", "weight_decay"))
@@ -91,4 +107,6 @@ def parse_training(section: Section, layers: Sequence[LayerSpec]) -> TrainingSpe
         epochs=section.get_int("epochs", default=1, minimum=1),
         seed=section.get_int("seed", default=0, minimum=0),
         grad_clip=section.get_float("grad_clip", default=0.0, minimum=0.0),
+        weight_delay=section.get_int("weight_delay", default=0, minimum=0),
+        extensions=parse_extensions(section.get_section("extensions", default=None), layers),
     )

@@ -11,7 +11,8 @@ Leakage is charged per cycle of the whole run by the report, not per task.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from accelsim.config.arch import Arch, Unit
@@ -27,6 +28,7 @@ from accelsim.hw.memory import (
     usable_bytes,
 )
 from accelsim.hw.pe_array import ArrayTiming, GemmShape, gemm_timing
+from accelsim.hw.sparsity import ZeroFractions, task_densities
 from accelsim.lowering.graph import Task, TaskGraph
 
 COMPONENTS = ("compute", "vector", "sram", "global_buffer", "dram", "feedback")
@@ -59,6 +61,8 @@ class CostModel:
     table: EnergyTable
     residency: Residency
     feedback: dict[str, FeedbackPlan]  # unit name -> store plan (units that read B)
+    # task index -> fraction of its MACs left on a zero-skipping unit (accelsim/hw/sparsity.py)
+    densities: Mapping[int, float] = field(default_factory=dict)
 
 
 def tensor_bits(arch: Arch, tensor: str, feedback_bits: int) -> int:
@@ -72,9 +76,12 @@ def tensor_bits(arch: Arch, tensor: str, feedback_bits: int) -> int:
     return p.weight  # weight, gradient, optimizer_state
 
 
-def cost_model(arch: Arch, graph: TaskGraph) -> CostModel:
+def cost_model(
+    arch: Arch, graph: TaskGraph, zero_fractions: ZeroFractions | None = None
+) -> CostModel:
     """Residency and feedback-store plans for ``graph`` on ``arch`` (raises ConfigError if a
-    feedback store cannot hold B and the chip declares no DRAM fallback)."""
+    feedback store cannot hold B and the chip declares no DRAM fallback). ``zero_fractions``
+    (measured per layer) set the work left on units with ``zero_skipping``."""
     fb_kinds = {t.kind for t in graph.tasks if t.uses_feedback}
     plans: dict[str, FeedbackPlan] = {}
     unstored = 0
@@ -99,7 +106,8 @@ def cost_model(arch: Arch, graph: TaskGraph) -> CostModel:
         weight_bytes=weight_bytes,
         feedback_bytes=feedback_bytes(unstored, p.weight),
     )
-    return CostModel(arch, table, residency, plans)
+    densities = task_densities(graph, zero_fractions)
+    return CostModel(arch, table, residency, plans, densities)
 
 
 @lru_cache(maxsize=65536)
@@ -163,6 +171,11 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
         traffic[0] += tr.ifmap * g.count
         traffic[1] += tr.filter * filter_repeats
         traffic[2] += tr.ofmap * g.count
+    macs = task.macs
+    if unit.zero_skipping and task.index in model.densities:
+        rho = model.densities[task.index]
+        compute = math.ceil(compute * rho)
+        macs = math.ceil(macs * rho)
     compute += math.ceil(task.vector_ops / unit.cols)
 
     dram = gb = 0.0
@@ -197,7 +210,6 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     sram_bytes = sum(array_bytes) + sum(fill_bytes)
     sram_energy = sum((a + f) * e for a, f, e in zip(array_bytes, fill_bytes, sram_pj, strict=True))
 
-    macs = task.macs
     adder_only = task.uses_feedback and plan is not None and plan.adder_only
     compute_pj = macs * (table.add_pj if adder_only else table.mac_pj)
     energy = (

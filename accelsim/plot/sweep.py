@@ -18,6 +18,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from accelsim.config.algorithms import ALGORITHMS
 from accelsim.config.errors import ConfigError
 from accelsim.plot.output import Table
 from accelsim.plot.style import (
@@ -60,7 +61,7 @@ def sweep_line_figure(
         _check_key(rows, point_keys, hue, "--hue", swept=True)
     split = [k for k in point_keys if k not in (x, hue) and len(_distinct(rows, k)) > 1]
     groups: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: [_rank(k, r.get(k)) for k in (hue, *split) if k]):
         groups.setdefault(_series_label(row, hue, split), []).append(row)
     numeric_x = all(_is_number(r.get(x)) for r in rows)
     categories = _distinct(rows, x)
@@ -86,6 +87,10 @@ def sweep_line_figure(
             axes.set_xticks(range(len(categories)), [str(c) for c in categories])
         axes.set_xscale("log" if logx else "linear")
         axes.set_yscale("log" if logy else "linear")
+        if logx and numeric_x and len(categories) <= 12:
+            # Ticks at the swept values, written plainly (not 2x10^1).
+            axes.set_xticks([c / qx.scale for c in categories], [_text(c) for c in categories])
+            axes.minorticks_off()
         axes.set_xlabel(qx.label)
         axes.set_ylabel(qy.label)
         if len(groups) > 4:  # many lines: the legend goes beside the axes, not over them
@@ -197,6 +202,13 @@ def _legend_title(hue: str | None, split: list[str]) -> str | None:
 
 def _short(key: str) -> str:
     return key.split(".", 1)[-1]
+
+
+def _rank(key: str, value: Any) -> tuple:
+    """Sort key of a series: algorithms in their canonical order, other values by _order."""
+    if key == "algorithm" and value in ALGORITHMS:
+        return (ALGORITHMS.index(value), 0.0, "")
+    return _order(value)
 
 
 def _order(value: Any) -> tuple:

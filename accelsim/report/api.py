@@ -19,6 +19,7 @@ from accelsim.config.arch import Arch, check_task_kinds, load_arch
 from accelsim.config.errors import ConfigError
 from accelsim.config.workload import Workload, load_workload
 from accelsim.hw.cost import CostModel, TaskCost, cost_model, task_cost
+from accelsim.hw.sparsity import ZeroFractions
 from accelsim.lowering.graph import Task, TaskGraph
 from accelsim.lowering.lower import lower
 from accelsim.lowering.presets import settings_for
@@ -100,8 +101,10 @@ def run(
     *,
     batch_size: int | None = None,
     pipeline_depth: int | None = None,
+    zero_fractions: ZeroFractions | None = None,
 ) -> Run:
-    """Lower, cost and simulate one point."""
+    """Lower, cost and simulate one point. ``zero_fractions`` ({layer: {"input": z, "error":
+    z}}, measured in training) set the work of tasks on units with ``zero_skipping``."""
     if algorithm not in ALGORITHMS:
         raise ConfigError(None, "--algorithm", "one of " + ", ".join(ALGORITHMS), algorithm)
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
@@ -121,7 +124,7 @@ def run(
             settings = dataclasses.replace(settings, density=min(densities))
     graph = lower(wl, algorithm, settings)
     check_task_kinds(chip, (t.kind for t in graph.tasks), algorithm)
-    model = cost_model(chip, graph)
+    model = cost_model(chip, graph, zero_fractions)
     memo: dict[tuple[int, int], TaskCost] = {}
     units = chip.units
 
@@ -148,6 +151,7 @@ def simulate_point(
     *,
     batch_size: int | None = None,
     pipeline_depth: int | None = None,
+    zero_fractions: ZeroFractions | None = None,
 ) -> dict:
     """The ``accelsim simulate --json`` document for one point."""
     return run(
@@ -159,6 +163,7 @@ def simulate_point(
         workload_label,
         batch_size=batch_size,
         pipeline_depth=pipeline_depth,
+        zero_fractions=zero_fractions,
     ).report
 
 

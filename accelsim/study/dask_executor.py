@@ -73,11 +73,11 @@ class DaskExecutor:
             for future in as_completed(futures, loop=client.loop):
                 index = futures.pop(future)
                 try:
-                    ok, value, error, seconds = future.result()
+                    ok, value, error, seconds, cpu = future.result()
                 except Exception as err:  # noqa: BLE001 - e.g. KilledWorker: this point failed
                     ok, value, error = False, None, f"on the Dask cluster: {error_message(err)}"
-                    seconds = time.perf_counter() - start
-                yield TaskOutcome(index, ok, value, error, seconds)
+                    seconds, cpu = time.perf_counter() - start, 0.0
+                yield TaskOutcome(index, ok, value, error, seconds, cpu)
         finally:
             if futures:
                 client.cancel(list(futures))

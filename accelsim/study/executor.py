@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections import deque
@@ -39,17 +40,21 @@ class TaskOutcome:
     ok: bool
     value: Any = None
     error: str | None = None
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # wall time of the task where it ran
+    cpu_s: float = 0.0  # CPU time of the task's process meanwhile (0 when unknown)
 
 
-def call_task(fn: Callable[[Any], Any], task: Any) -> tuple[bool, Any, str | None, float]:
-    """Run ``fn(task)``; an exception becomes ``(False, None, message, seconds)``."""
-    start = time.perf_counter()
+def call_task(fn: Callable[[Any], Any], task: Any) -> tuple[bool, Any, str | None, float, float]:
+    """Run ``fn(task)``: ``(ok, value, error message, wall seconds, CPU seconds)``; an exception
+    becomes ``ok=False`` with its message."""
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         value = fn(task)
     except Exception as err:  # noqa: BLE001 - any failure of one point is that point's result
-        return False, None, error_message(err), time.perf_counter() - start
-    return True, value, None, time.perf_counter() - start
+        ok, value, error = False, None, error_message(err)
+    else:
+        ok, error = True, None
+    return ok, value, error, time.perf_counter() - start, time.process_time() - cpu
 
 
 def error_message(err: BaseException) -> str:
@@ -128,11 +133,11 @@ class _Worker:
         try:
             if not self.conn.poll():
                 return None  # only the sentinel fired: the process ended holding its task
-            index, ok, value, error, seconds = self.conn.recv()
+            index, ok, value, error, seconds, cpu = self.conn.recv()
         except Exception:  # noqa: BLE001 - EOF or a message cut short by the process dying
             return None
         self.task = None
-        return TaskOutcome(index, ok, value, error, seconds)
+        return TaskOutcome(index, ok, value, error, seconds, cpu)
 
     def crash_outcome(self) -> TaskOutcome:
         self.process.join(timeout=5)
@@ -174,8 +179,10 @@ def _worker_main(conn: Connection, fn: Callable[[Any], Any]) -> None:
         if message is None:
             return
         index, task = message
-        ok, value, error, seconds = call_task(fn, task)
+        ok, value, error, seconds, cpu = call_task(fn, task)
         try:
-            conn.send((index, ok, value, error, seconds))
-        except (TypeError, ValueError, AttributeError) as err:  # an unpicklable result
-            conn.send((index, False, None, f"unpicklable result: {error_message(err)}", seconds))
+            conn.send((index, ok, value, error, seconds, cpu))
+        except (TypeError, ValueError, AttributeError, pickle.PicklingError) as err:  # unpicklable
+            conn.send(
+                (index, False, None, f"unpicklable result: {error_message(err)}", seconds, cpu)
+            )

@@ -142,10 +142,12 @@ def load_spec(source: str | Path) -> SweepSpec:
 
 
 def _resolve_file(root: Section, key: str, folder: Path) -> Path:
-    path = Path(root.get_str(key))
+    written = root.get_str(key)
+    path = Path(written)
     path = (path if path.is_absolute() else folder / path).resolve()
     if not path.is_file():
-        raise ConfigError(root.file, key, f"an existing {key} file", str(path))
+        where = "" if Path(written).is_absolute() else f" (relative to {folder})"
+        raise ConfigError(root.file, key, f"an existing {key} file{where}", written)
     return path
 
 

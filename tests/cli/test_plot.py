@@ -209,3 +209,9 @@ def test_bad_plot_input_is_one_line_exit_2(store, tmp_path, args, words):
     for word in words:
         assert word in proc.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_every_plot_command_has_help_with_an_example():
+    for command in ("compare", "breakdown", "timeline", "sweep", "pareto"):
+        proc = run_cli("plot", command, "--help")
+        assert proc.returncode == 0 and "accelsim plot " + command in proc.stdout

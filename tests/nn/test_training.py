@@ -57,8 +57,8 @@ def test_callbacks_see_every_batch_and_epoch():
 
 
 def test_absurd_learning_rate_diverges_with_a_clear_error():
-    with pytest.raises(TrainingDiverged, match="diverged at epoch 1, batch"):
-        fit(workload(epochs=3, lr=1e12, optimizer="sgd"))
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch \d+, batch \d+: loss is (nan|inf)"):
+        fit(workload(epochs=3, lr=1e37, optimizer="sgd"))
 
 
 def test_overrides_take_precedence_over_the_workload():

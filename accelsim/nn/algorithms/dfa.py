@@ -18,6 +18,7 @@ from accelsim.nn.algorithms.feedback import (
     feedback_std,
     gaussian,
 )
+from accelsim.nn.algorithms.feedback_ops import is_sequence_layer, sequence_operator
 from accelsim.nn.algorithms.plan import OUTPUT, Direct, FromAbove, Plan, PlanContext, Source
 from accelsim.nn.algorithms.registry import register
 from accelsim.nn.layers.base import Layer
@@ -29,6 +30,8 @@ def dfa_operator(
     ctx: PlanContext, layer: Layer, signal: str = OUTPUT, purpose: str = "dfa"
 ) -> FeedbackOperator:
     """The default DFA operator from ``signal`` to ``layer`` (dense, or conv per conv_mode)."""
+    if is_sequence_layer(layer):  # recurrent / per-step: B e_t at every step, B shared over t
+        return sequence_operator(ctx, layer, signal, purpose=purpose)
     k = ctx.signal_size(signal)
     std = feedback_std(ctx.feedback.scale, k)
     rng = ctx.rng(purpose, layer)

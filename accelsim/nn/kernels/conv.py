@@ -20,53 +20,78 @@ from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
 Pair = tuple[int, int]
 
 
+# Each kernel is a serial function over a block of samples [lo, hi) plus a thin parallel
+# dispatcher: numba compiled the same body ~40 % slower when it sat directly inside prange.
+
+
+@njit(cache=True)
+def _forward_block(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, y4):
+    groups, cg = x4.shape[1], x4.shape[2]
+    cog = w3.shape[1]
+    col = np.empty((cg * kh * kw, ho * wo), np.float32)
+    for n in range(lo, hi):
+        for g in range(groups):
+            im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
+            out = y4[n, g]
+            np.dot(w3[g], col, out)
+            if b.shape[0] > 0:
+                for o in range(cog):
+                    out[o] += b[g * cog + o]
+
+
 @njit(cache=True, parallel=True)
 def _forward(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, y4):
-    n_batch, groups, cg = x4.shape[0], x4.shape[1], x4.shape[2]
-    cog = w3.shape[1]
+    n = x4.shape[0]
     for t in prange(threads):
-        col = np.empty((cg * kh * kw, ho * wo), np.float32)
-        for n in range(t * n_batch // threads, (t + 1) * n_batch // threads):
-            for g in range(groups):
-                im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
-                out = y4[n, g]
-                np.dot(w3[g], col, out)
-                if b.shape[0] > 0:
-                    for o in range(cog):
-                        out[o] += b[g * cog + o]
+        lo, hi = t * n // threads, (t + 1) * n // threads
+        _forward_block(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, y4)
+
+
+@njit(cache=True)
+def _backward_data_block(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dx4):
+    groups = dy4.shape[1]
+    dcol = np.empty((wt3.shape[1], ho * wo), np.float32)
+    for n in range(lo, hi):
+        dx4[n] = 0.0
+        for g in range(groups):
+            np.dot(wt3[g], dy4[n, g], dcol)
+            col2im(dcol, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, dx4[n, g])
 
 
 @njit(cache=True, parallel=True)
 def _backward_data(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, dx4):
-    n_batch, groups = dy4.shape[0], dy4.shape[1]
-    kg = wt3.shape[1]
+    n = dy4.shape[0]
     for t in prange(threads):
-        dcol = np.empty((kg, ho * wo), np.float32)
-        for n in range(t * n_batch // threads, (t + 1) * n_batch // threads):
-            dx4[n] = 0.0
-            for g in range(groups):
-                np.dot(wt3[g], dy4[n, g], dcol)
-                col2im(dcol, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, dx4[n, g])
+        lo, hi = t * n // threads, (t + 1) * n // threads
+        _backward_data_block(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dx4)
+
+
+@njit(cache=True)
+def _backward_weight_block(x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dw3, db):
+    groups, cg = x4.shape[1], x4.shape[2]
+    cog = dy4.shape[2]
+    col = np.empty((cg * kh * kw, ho * wo), np.float32)
+    tmp = np.empty((cog, cg * kh * kw), np.float32)
+    dw3[:] = 0.0
+    db[:] = 0.0
+    for n in range(lo, hi):
+        for g in range(groups):
+            im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
+            dyg = dy4[n, g]
+            np.dot(dyg, col.T, tmp)
+            dw3[g] += tmp
+            for o in range(cog):
+                db[g * cog + o] += dyg[o].sum()
 
 
 @njit(cache=True, parallel=True)
 def _backward_weight(x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, dw_parts, db_parts):
-    n_batch, groups, cg = x4.shape[0], x4.shape[1], x4.shape[2]
-    cog = dy4.shape[2]
-    kg = cg * kh * kw
+    n = x4.shape[0]
     for t in prange(threads):
-        col = np.empty((kg, ho * wo), np.float32)
-        tmp = np.empty((cog, kg), np.float32)
-        dw_parts[t] = 0.0
-        db_parts[t] = 0.0
-        for n in range(t * n_batch // threads, (t + 1) * n_batch // threads):
-            for g in range(groups):
-                im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
-                dyg = dy4[n, g]
-                np.dot(dyg, col.T, tmp)
-                dw_parts[t, g] += tmp
-                for o in range(cog):
-                    db_parts[t, g * cog + o] += dyg[o].sum()
+        lo, hi = t * n // threads, (t + 1) * n // threads
+        _backward_weight_block(
+            x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dw_parts[t], db_parts[t]
+        )
 
 
 def _geometry(x_shape, w_shape, stride, padding, dilation):

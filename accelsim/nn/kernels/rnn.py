@@ -275,6 +275,63 @@ def recurrent_forward(
         return h_all, (x, h_all, gates, hn_all)
 
 
+def recurrent_gate_errors(
+    cell: str,
+    dh: np.ndarray,
+    saved: tuple[np.ndarray, ...],
+    w_hh: np.ndarray,
+    through_time: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """BPTT down to the gates: (d_in, d_hid), each (N, T, G*H).
+
+    ``d_in`` is the error at the gate pre-activations on the input side (W_ih x + b_ih),
+    ``d_hid`` on the hidden side (W_hh h + b_hh); they differ only in GRU's n gate.
+    """
+    h_all = saved[1]
+    dh = _f32(dh)
+    w_hh = _f32(w_hh)
+    n_batch, steps, _ = h_all.shape
+    size = w_hh.shape[0]
+    d_in = np.empty((n_batch, steps, size), np.float32)
+    d_hid = d_in
+    chunks = num_threads(n_batch)
+    with single_threaded_blas():
+        if cell == "rnn":
+            _rnn_back_steps(dh, h_all, w_hh, d_in, through_time, chunks)
+        elif cell == "lstm":
+            _lstm_back_steps(dh, saved[2], saved[3], w_hh, d_in, through_time, chunks)
+        else:
+            d_hid = np.empty_like(d_in)
+            _gru_back_steps(dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, through_time,
+                            chunks)
+    return d_in, d_hid
+
+
+def recurrent_weight_grads(
+    saved: tuple[np.ndarray, ...], d_in: np.ndarray, d_hid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(dw_ih, dw_hh, db_ih, db_hh) from the gate errors: one GEMM each over all steps."""
+    x, h_all = saved[0], saved[1]
+    n_batch, steps, features = x.shape
+    hidden = h_all.shape[2]
+    rows = n_batch * steps
+    d_in2 = d_in.reshape(rows, -1)
+    d_hid2 = d_hid.reshape(rows, -1)
+    dw_ih = d_in2.T @ x.reshape(rows, features)
+    # h_{t-1} for every step, with the zero initial state in front.
+    h_prev = np.zeros_like(h_all)
+    h_prev[:, 1:] = h_all[:, :-1]
+    dw_hh = d_hid2.T @ h_prev.reshape(rows, hidden)
+    return dw_ih, dw_hh, d_in2.sum(axis=0), d_hid2.sum(axis=0)
+
+
+def recurrent_input_error(d_in: np.ndarray, w_ih: np.ndarray) -> np.ndarray:
+    """dx (N, T, F) = d_in W_ih; pass a fixed random array for ``w_ih`` to get FA's error."""
+    n_batch, steps, size = d_in.shape
+    w = _f32(w_ih)
+    return (d_in.reshape(n_batch * steps, size) @ w).reshape(n_batch, steps, w.shape[1])
+
+
 def recurrent_backward(
     cell: str,
     dh: np.ndarray,
@@ -289,34 +346,5 @@ def recurrent_backward(
     (dx, dw_ih, dw_hh, db_ih, db_hh). With ``through_time=False`` each step's error stays in
     that step (no BPTT).
     """
-    x, h_all = saved[0], saved[1]
-    dh = _f32(dh)
-    w_ih = _f32(w_ih)
-    w_hh = _f32(w_hh)
-    n_batch, steps, features = x.shape
-    hidden = h_all.shape[2]
-    size = w_hh.shape[0]
-    d_in = np.empty((n_batch, steps, size), np.float32)
-    d_hid = d_in
-    chunks = num_threads(n_batch)
-    with single_threaded_blas():
-        if cell == "rnn":
-            _rnn_back_steps(dh, h_all, w_hh, d_in, through_time, chunks)
-        elif cell == "lstm":
-            _lstm_back_steps(dh, saved[2], saved[3], w_hh, d_in, through_time, chunks)
-        else:
-            d_hid = np.empty_like(d_in)
-            _gru_back_steps(dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, through_time,
-                            chunks)
-    rows = n_batch * steps
-    d_in2 = d_in.reshape(rows, size)
-    d_hid2 = d_hid.reshape(rows, size)
-    dx = (d_in2 @ w_ih).reshape(n_batch, steps, features)
-    dw_ih = d_in2.T @ x.reshape(rows, features)
-    # h_{t-1} for every step, with the zero initial state in front.
-    h_prev = np.zeros_like(h_all)
-    h_prev[:, 1:] = h_all[:, :-1]
-    dw_hh = d_hid2.T @ h_prev.reshape(rows, hidden)
-    db_ih = d_in2.sum(axis=0)
-    db_hh = d_hid2.sum(axis=0)
-    return dx, dw_ih, dw_hh, db_ih, db_hh
+    d_in, d_hid = recurrent_gate_errors(cell, dh, saved, w_hh, through_time)
+    return (recurrent_input_error(d_in, w_ih), *recurrent_weight_grads(saved, d_in, d_hid))

@@ -17,10 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from accelsim.config.fields import check_int
 from accelsim.config.training import TrainingSpec
 from accelsim.config.workload import Workload, load_workload
 from accelsim.nn.datasets import Dataset, load_dataset
 from accelsim.nn.network import Network, accuracy
+from accelsim.nn.train.delay import WeightDelay
 from accelsim.nn.train.optimizers import clip_global_norm, make_optimizer
 from accelsim.nn.train.results import BatchProgress, EpochStats, TrainResult
 from accelsim.nn.train.schedules import learning_rate
@@ -47,17 +49,21 @@ def fit(
     on_epoch: Callable[[EpochStats], None] | None = None,
     on_batch: Callable[[BatchProgress], None] | None = None,
     eval_batch_size: int = 1000,
+    weight_delay: int | None = None,
 ) -> TrainResult:
     """Train ``workload`` and return its per-epoch history.
 
     ``algorithm``, ``epochs`` and ``seed`` override the workload's ``training:`` section (its
     defaults apply when the section is absent). ``data`` replaces the dataset the workload
-    names (already standardised, shaped like the network input).
+    names (already standardised, shaped like the network input). ``weight_delay`` overrides
+    ``training.weight_delay``: gradients use the weights of that many steps ago (delay.py).
     Raises ``ConfigError`` for bad input and ``TrainingDiverged`` on a NaN/inf loss.
     """
     if not isinstance(workload, Workload):
         workload = load_workload(workload)
     spec = _training(workload.training, algorithm, epochs, seed)
+    if weight_delay is not None:
+        spec = replace(spec, weight_delay=check_int(weight_delay, None, "weight_delay", 0))
     workload = replace(workload, training=spec)
     network = Network(workload, seed=spec.seed)
     plan_name = spec.algorithm
@@ -70,6 +76,7 @@ def fit(
     count = len(data.x_train)
     num_batches = math.ceil(count / batch_size)
     params = network.params
+    delay = WeightDelay(params, spec.weight_delay)
     history: list[EpochStats] = []
     started = time.perf_counter()
     for epoch in range(1, spec.epochs + 1):
@@ -80,12 +87,14 @@ def fit(
         for batch in range(1, num_batches + 1):
             index = order[(batch - 1) * batch_size : batch * batch_size]
             x, y = data.x_train[index], data.y_train[index]
-            loss, grads, logits = network.train_step(x, y, plan_name)
+            with delay.stale():
+                loss, grads, logits = network.train_step(x, y, plan_name)
             if not math.isfinite(loss):
                 raise TrainingDiverged(workload.source, epoch, batch, loss, lr)
             if spec.grad_clip:
                 clip_global_norm(grads, spec.grad_clip)
             optimizer.step(params, grads, lr)
+            delay.stepped()
             loss_sum += loss * len(index)
             correct += accuracy(logits, y) * len(index)
             if on_batch is not None:

@@ -1,0 +1,190 @@
+"""Accuracy benchmark: train each workload with each algorithm over several seeds.
+
+The list ``EXPERIMENTS`` is the whole benchmark (workload file, algorithm, optional overrides,
+target); add rows to extend it. Every finished run is cached as one JSON file under
+benchmarks/results/accuracy/, keyed by the workload file's content, the overrides and the seed,
+so a killed benchmark resumes where it stopped. At the end (and after every run) the table of
+mean and min-max over seeds is written into the ``core`` section of docs/results.md.
+
+    python benchmarks/accuracy.py                         # everything, seeds 0 1 2
+    python benchmarks/accuracy.py --workloads mlp_mnist1d --algorithms bp dfa --seeds 0
+    python benchmarks/accuracy.py --table-only            # rewrite the table from the cache
+
+Kernels run with one numba thread by default (``--threads``): on a shared 2-core machine the
+parallel kernels' thread start-up dominated (10x slower per step under load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "benchmarks" / "results" / "accuracy"
+RESULTS_MD = ROOT / "docs" / "results.md"
+SECTION = "core"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published figure to compare against: test accuracy >= minimum (fraction)."""
+
+    minimum: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Experiment:
+    workload: str  # file name under workloads/
+    algorithm: str
+    training: dict = field(default_factory=dict)  # overrides merged into ``training:``
+    label: str = ""  # distinguishes variants of the same workload and algorithm
+    target: Target | None = None
+
+    @property
+    def name(self) -> str:
+        stem = Path(self.workload).stem
+        return f"{stem}/{self.algorithm}" + (f"/{self.label}" if self.label else "")
+
+
+EXPERIMENTS: list[Experiment] = [
+    Experiment("mlp_mnist1d.yaml", "bp", target=Target(0.68, ">= 68 % (Greydanus 2020)")),
+    Experiment("mlp_mnist1d.yaml", "fa"),
+    Experiment("mlp_mnist1d.yaml", "dfa", target=Target(-1, "within 5 points of BP")),
+    Experiment("cnn_mnist1d.yaml", "bp", target=Target(0.94, ">= 94 % (Greydanus 2020)")),
+    Experiment("cnn_mnist1d.yaml", "fa"),
+    Experiment("cnn_mnist1d.yaml", "dfa"),
+    Experiment("lenet_mnist.yaml", "bp", target=Target(0.990, "error <= 1.0 % (biotorch 0.91 %)")),
+    Experiment("lenet_mnist.yaml", "dfa", target=Target(0.980, "error <= 2.0 % (biotorch 1.61 %)")),
+    Experiment("lenet_mnist.yaml", "fa"),
+    Experiment("mlp_mnist.yaml", "bp"),
+    Experiment("mlp_mnist.yaml", "fa"),
+    Experiment("mlp_mnist.yaml", "dfa"),
+]
+
+
+def run_key(experiment: Experiment, seed: int, epochs: int | None) -> str:
+    text = (ROOT / "workloads" / experiment.workload).read_text(encoding="utf-8")
+    recipe = json.dumps([text, experiment.training, epochs], sort_keys=True)
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:10]
+    return f"{experiment.name.replace('/', '__')}__seed{seed}__{digest}"
+
+
+def run(experiment: Experiment, seed: int, epochs: int | None) -> dict:
+    import yaml
+
+    from accelsim.config.workload import load_workload
+    from accelsim.nn.train import fit
+
+    path = ROOT / "workloads" / experiment.workload
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["training"] = {**data.get("training", {}), **experiment.training}
+    workload = load_workload(data, label=str(path.relative_to(ROOT)))
+    result = fit(workload, algorithm=experiment.algorithm, epochs=epochs, seed=seed)
+    return {"experiment": experiment.name, **result.to_dict()}
+
+
+def cached(experiment: Experiment, seed: int, epochs: int | None) -> dict | None:
+    path = CACHE / f"{run_key(experiment, seed, epochs)}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -> str:
+    lines = [
+        f"Seeds {', '.join(map(str, seeds))}; test accuracy after the last epoch, mean and "
+        "[min, max] over the seeds that finished. Settings: the workload files' `training:` "
+        "sections (epochs, optimizer, schedule). Regenerate with `python benchmarks/accuracy.py`.",
+        "",
+        "| workload | algorithm | runs | epochs | test accuracy % | [min, max] | test error % "
+        "| s/run | target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    means: dict[str, float] = {}
+    for experiment in experiments:
+        runs = [r for r in (cached(experiment, s, epochs) for s in seeds) if r]
+        stem = Path(experiment.workload).stem
+        if not runs:
+            lines.append(f"| {stem} | {experiment.algorithm} | 0/{len(seeds)} | | not run | | "
+                         f"| | {experiment.target.text if experiment.target else ''} | |")
+            continue
+        acc = [100 * r["test_accuracy"] for r in runs]
+        mean = sum(acc) / len(acc)
+        means[experiment.name] = mean
+        met = ""
+        if experiment.target is not None:
+            if experiment.target.minimum >= 0:
+                ok = mean >= 100 * experiment.target.minimum
+            else:  # relative to BP of the same workload
+                bp = means.get(f"{stem}/bp")
+                ok = bp is not None and mean >= bp - 5
+            met = "yes" if ok else "**no**"
+        seconds = sum(r["seconds"] for r in runs) / len(runs)
+        lines.append(
+            f"| {stem} | {experiment.algorithm}{'/' + experiment.label if experiment.label else ''}"
+            f" | {len(runs)}/{len(seeds)} | {runs[0]['epochs']} | {mean:.2f} | "
+            f"[{min(acc):.2f}, {max(acc):.2f}] | {100 - mean:.2f} | {seconds:.0f} | "
+            f"{experiment.target.text if experiment.target else ''} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    doc = RESULTS_MD.read_text(encoding="utf-8")
+    pattern = re.compile(rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)",
+                         re.S)
+    if not pattern.search(doc):
+        raise SystemExit(f"{RESULTS_MD}: no '<!-- section: {SECTION} ... -->' markers")
+    RESULTS_MD.write_text(pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc),
+                          encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workloads", nargs="*", help="workload stems, e.g. mlp_mnist1d")
+    parser.add_argument("--algorithms", nargs="*", help="e.g. bp dfa")
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=None, help="override every workload's")
+    parser.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
+    parser.add_argument("--table-only", action="store_true", help="only rewrite the table")
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/results.md")
+    args = parser.parse_args()
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
+    experiments = [
+        e for e in EXPERIMENTS
+        if (not args.workloads or Path(e.workload).stem in args.workloads)
+        and (not args.algorithms or e.algorithm in args.algorithms)
+    ]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # seed-major order: one run of everything first, so a partial benchmark covers all rows
+    todo = [(e, s) for s in args.seeds for e in experiments]
+    for experiment, seed in [] if args.table_only else todo:
+        if cached(experiment, seed, args.epochs):
+            continue
+        print(f"{experiment.name} seed {seed} ...", flush=True)
+        started = time.perf_counter()
+        try:
+            result = run(experiment, seed, args.epochs)
+        except Exception as err:  # keep going; the run stays missing and is retried next time
+            print(f"  failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+            continue
+        path = CACHE / f"{run_key(experiment, seed, args.epochs)}.json"
+        path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        print(f"  test accuracy {100 * result['test_accuracy']:.2f} % "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
+        if not args.no_docs:
+            write_section(table(EXPERIMENTS, args.seeds, args.epochs))
+    text = table(EXPERIMENTS, args.seeds, args.epochs)
+    print(text)
+    if not args.no_docs:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
