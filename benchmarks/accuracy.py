@@ -87,7 +87,10 @@ def run(experiment: Experiment, seed: int, epochs: int | None) -> dict:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["training"] = {**data.get("training", {}), **experiment.training}
     workload = load_workload(data, label=str(path.relative_to(ROOT)))
-    result = fit(workload, algorithm=experiment.algorithm, epochs=epochs, seed=seed)
+    result = fit(workload, algorithm=experiment.algorithm, epochs=epochs, seed=seed,
+                 on_epoch=lambda s: print(f"  epoch {s.epoch}: test accuracy "
+                                          f"{100 * s.test_accuracy:.2f} % ({s.seconds:.0f} s)",
+                                          flush=True))
     return {"experiment": experiment.name, **result.to_dict()}
 
 

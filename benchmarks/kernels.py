@@ -23,7 +23,12 @@ import numba
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from accelsim.nn.kernels import (
+try:  # imported before accelsim so torch's OpenMP runtime keeps its own default wait policy
+    import torch
+except ImportError:
+    torch = None
+
+from accelsim.nn.kernels import (  # noqa: E402
     activation_backward,
     activation_forward,
     conv2d_backward_data,
@@ -209,10 +214,8 @@ def torch_lenet(torch, params):
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
     )  # fmt: skip
     with torch.no_grad():
-        for (name, _), mod in zip(
-            [("conv1", 0), ("conv2", 3), ("fc1", 7), ("fc2", 9), ("fc3", 11)],
-            [model[0], model[3], model[7], model[9], model[11]],
-        ):
+        for name, index in [("conv1", 0), ("conv2", 3), ("fc1", 7), ("fc2", 9), ("fc3", 11)]:
+            mod = model[index]
             mod.weight.copy_(torch.tensor(params[f"{name}.weight"]))
             mod.bias.copy_(torch.tensor(params[f"{name}.bias"]))
     return model
@@ -290,12 +293,8 @@ def main() -> None:
     ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     args = ap.parse_args()
     numba.set_num_threads(args.threads)
-    try:
-        import torch
-
+    if torch is not None:
         torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
     load_before = os.getloadavg()
     rows = [bench_layer(layer, args.repeats, torch) for layer in LAYERS if args.only in layer[0]]
     rows += [bench_lenet(b, args.repeats, torch) for b in (32, 64) if args.only in "LeNet step"]
@@ -319,7 +318,9 @@ def main() -> None:
         doc = path.read_text()
         section = (
             "<!-- section: kernels (benchmarks/kernels.py) -->\n"
-            "Command: `python benchmarks/kernels.py --write-docs`.\n\n" + text + "\n<!-- end: kernels -->"
+            "Command: `python benchmarks/kernels.py --write-docs`.\n\n"
+            + text
+            + "\n<!-- end: kernels -->"
         )
         doc = re.sub(
             r"<!-- section: kernels \(benchmarks/kernels.py\) -->.*?<!-- end: kernels -->",

@@ -37,7 +37,8 @@ def train(workload: str, algorithm: str | None, epochs: int | None, seed: int | 
     from accelsim.nn.train import TrainingDiverged, fit
 
     spec = load_workload(workload)
-    bars = None if as_json or not sys.stderr.isatty() else _Bars()
+    total = epochs or (spec.training.epochs if spec.training else 1)
+    bars = None if as_json or not sys.stderr.isatty() else _Bars(total)
     try:
         result = fit(
             spec, algorithm=algorithm, epochs=epochs, seed=seed,
@@ -59,11 +60,12 @@ def train(workload: str, algorithm: str | None, epochs: int | None, seed: int | 
 class _Bars:
     """Two tqdm bars on stderr: epochs (outer) and batches of the current epoch (inner)."""
 
-    def __init__(self) -> None:
+    def __init__(self, epochs: int) -> None:
         from tqdm import tqdm
 
         self._tqdm = tqdm
-        self.outer = None
+        self.outer = tqdm(total=epochs, desc="training", unit="epoch", position=0,
+                          file=sys.stderr)
         self.inner = None
 
     def batch(self, progress) -> None:
@@ -74,8 +76,6 @@ class _Bars:
         self.inner.set_postfix(loss=f"{progress.loss:.4f}", refresh=False)
 
     def epoch(self, stats) -> None:
-        if self.outer is None:
-            self.outer = self._tqdm(desc="training", unit="epoch", position=0, file=sys.stderr)
         if self.inner is not None:
             self.inner.close()
             self.inner = None
@@ -86,6 +86,7 @@ class _Bars:
         for bar in (self.inner, self.outer):
             if bar is not None:
                 bar.close()
+        self.inner = None
 
 
 def _table(result) -> str:
@@ -97,9 +98,9 @@ def _table(result) -> str:
         for s in result.history
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.append("")
     lines.append(
         f"{result.workload}: {result.algorithm}, {result.epochs} epochs, seed {result.seed}, "

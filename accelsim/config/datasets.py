@@ -7,6 +7,7 @@ machine where the dataset package is not installed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -20,6 +21,13 @@ class DatasetInfo:
     options: dict[str, object] = field(default_factory=dict)
     # Per-step targets (language models): labels have shape (N, T) instead of (N,).
     sequence_targets: bool = False
+    # The input shape when it depends on the options (e.g. a sequence length), else None.
+    shape_of: Callable[[dict[str, object]], tuple[int, ...]] | None = None
+
+
+# Character-level Shakespeare: a fixed vocabulary, so the class count is known without the text.
+# Characters outside it (digits, brackets, accents) read as a space.
+SHAKESPEARE_VOCAB = "\n !&',-.:;?" + "abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -44,6 +52,16 @@ DATASETS: dict[str, DatasetInfo] = {
             (1, 8, 8),
             10,
             "scikit-learn's 8x8 digits (1797 images), split 80/20 with the workload seed",
+        ),
+        DatasetInfo(
+            "shakespeare",
+            (64, len(SHAKESPEARE_VOCAB)),
+            len(SHAKESPEARE_VOCAB),
+            "character-level Shakespeare from the shakespeare package (39 plays, *_gut.txt): "
+            "one-hot windows of seq_len characters, the next character at every step as label",
+            options={"seq_len": 64, "train_chars": 200000, "test_chars": 20000},
+            sequence_targets=True,
+            shape_of=lambda options: (int(options["seq_len"]), len(SHAKESPEARE_VOCAB)),
         ),
         DatasetInfo(
             "synthetic",

@@ -154,7 +154,7 @@ def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> Datase
     batch_size = section.get_int("batch_size", default=32, minimum=1)
     shape = _shape_from(section, "input_shape") if section.has("input_shape") else None
     if info is not None and info.input_shape:
-        base = info.input_shape
+        base = info.shape_of(options) if info.shape_of else info.input_shape
         if shape is not None and math.prod(shape) != math.prod(base):
             raise section.error(
                 "input_shape",

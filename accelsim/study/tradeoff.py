@@ -40,7 +40,7 @@ from accelsim.study.sparsity import measure_zero_fractions
 DEFAULT_ALGORITHMS = ("bp", "dfa", "pdfa")
 DEFAULT_FRACTION = 0.95  # of the best BP accuracy of the run
 SIM_ITERATIONS = 4  # simulated iterations per algorithm: enough for pdfa's pipeline to fill
-SPARSITY_SAMPLES = 512  # test samples the zero fractions are measured on
+SPARSITY_SAMPLES = 256  # test samples the zero fractions are measured on (as layer_stats)
 
 
 @dataclass(frozen=True)
@@ -204,10 +204,7 @@ def study(
         fractions: dict[str, dict[str, float]] = {}
         report = dense[name]
         if result is not None:
-            count = min(SPARSITY_SAMPLES, len(data.x_test))
-            fractions = measure_zero_fractions(
-                result.network, data.x_test[:count], data.y_test[:count], name
-            )
+            fractions = _zero_fractions(result, data, name)
             if skipping:
                 report = simulate_point(
                     chip,
@@ -249,6 +246,21 @@ def _training_spec(wl: Workload, epochs: int | None, seed: int | None) -> Traini
             raise ConfigError(None, "--seed", "a non-negative integer", seed)
         spec = replace(spec, seed=seed)
     return spec
+
+
+def _zero_fractions(result: Any, data: Dataset, algorithm: str) -> dict[str, dict[str, float]]:
+    """The training's own per-layer statistics when it reports them, else measured here."""
+    stats = getattr(result, "layer_stats", None) or {}
+    keys = ("input_zero_fraction", "error_zero_fraction")
+    if stats and all(all(k in s for k in keys) for s in stats.values()):
+        return {
+            layer: {"input": s["input_zero_fraction"], "error": s["error_zero_fraction"]}
+            for layer, s in stats.items()
+        }
+    count = min(SPARSITY_SAMPLES, len(data.x_test))
+    return measure_zero_fractions(
+        result.network, data.x_test[:count], data.y_test[:count], algorithm
+    )
 
 
 def _default_target(names: Sequence[str], trained: dict) -> tuple[float, str]:

@@ -52,9 +52,15 @@ def test_linear_matches_reference_and_finite_differences(shape):
         assert_close(dw, dy.T @ x64)
         assert_close(db, dy.sum(axis=0))
         return
-    assert_close(dx, numeric_grad(lambda v: float(((v @ w64.T + b64) * dy).sum()), x64.copy()), 1e-4)
-    assert_close(dw, numeric_grad(lambda v: float(((x64 @ v.T + b64) * dy).sum()), w64.copy()), 1e-4)
-    assert_close(db, numeric_grad(lambda v: float(((x64 @ w64.T + v) * dy).sum()), b64.copy()), 1e-4)
+    assert_close(
+        dx, numeric_grad(lambda v: float(((v @ w64.T + b64) * dy).sum()), x64.copy()), 1e-4
+    )
+    assert_close(
+        dw, numeric_grad(lambda v: float(((x64 @ v.T + b64) * dy).sum()), w64.copy()), 1e-4
+    )
+    assert_close(
+        db, numeric_grad(lambda v: float(((x64 @ w64.T + v) * dy).sum()), b64.copy()), 1e-4
+    )
 
 
 REFERENCE = {
@@ -110,7 +116,9 @@ def test_softmax_is_stable_for_huge_logits_and_rows_sum_to_one():
     p = softmax(z)
     assert np.isfinite(p).all()
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(p[1], np.exp([-2.0, -1.0, 0.0]) / np.exp([-2.0, -1.0, 0.0]).sum(), 1e-6)
+    np.testing.assert_allclose(
+        p[1], np.exp([-2.0, -1.0, 0.0]) / np.exp([-2.0, -1.0, 0.0]).sum(), 1e-6
+    )
     loss, _ = softmax_cross_entropy(z, np.array([2, 0]))
     assert np.isfinite(loss) and loss > 1000.0
 
@@ -138,3 +146,16 @@ def test_dense_kernels_match_torch():
     assert_close(linear_backward_data(da, w), xt.grad.numpy())
     assert_close(dw, wt.grad.numpy())
     assert_close(db, bt.grad.numpy())
+
+
+def test_blas_is_single_threaded_inside_kernels_and_restored_after():
+    from threadpoolctl import threadpool_info
+
+    from accelsim.nn.kernels._threads import single_threaded_blas
+
+    before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    with single_threaded_blas():
+        inside = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert inside and all(n == 1 for n in inside)
+    assert after == before

@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accelsim.nn.kernels.pool import pool1d_backward, pool1d_forward, pool2d_backward, pool2d_forward
+from accelsim.nn.kernels.pool import (
+    pool1d_backward,
+    pool1d_forward,
+    pool2d_backward,
+    pool2d_forward,
+)
 
 # (N, C, H, W, kernel, stride, padding)
 CASES = [
@@ -124,3 +129,17 @@ def test_pool2d_matches_torch(case, mode):
     if mode == "max":
         np.testing.assert_array_equal(arg, idx.numpy())
     assert_close(pool2d_backward(dy, arg, x.shape, k, s, p, mode), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("kernel, padding", [((2, 2), (0, 0)), ((3, 3), (1, 1))])
+def test_max_pool_propagates_nan_like_pytorch(kernel, padding):
+    x = np.arange(2 * 6 * 6, dtype=np.float32).reshape(1, 2, 6, 6)
+    x[0, 0, 1, 1] = np.nan
+    y, arg = pool2d_forward(x, kernel, (2, 2), padding, "max")
+    assert np.isnan(y[0, 0, 0, 0]) and arg[0, 0, 0, 0] == 7
+    assert not np.isnan(y[0, 1]).any()  # the other plane is untouched
+    clean = x.copy()
+    clean[0, 0, 1, 1] = 0.0
+    y_clean, _ = pool2d_forward(clean, kernel, (2, 2), padding, "max")
+    mask = ~np.isnan(y)
+    np.testing.assert_array_equal(y[mask], y_clean[mask])

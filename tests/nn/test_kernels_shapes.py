@@ -71,7 +71,11 @@ def test_pool2d_output_shape_is_pytorch_formula(config):
     x_shape, k, s, p, mode = config
     x = np.random.default_rng(0).standard_normal(x_shape).astype(np.float32)
     y, arg = pool2d_forward(x, k, s, p, mode)
-    want = (*x_shape[:2], formula(x_shape[2], k[0], s[0], p[0]), formula(x_shape[3], k[1], s[1], p[1]))
+    want = (
+        *x_shape[:2],
+        formula(x_shape[2], k[0], s[0], p[0]),
+        formula(x_shape[3], k[1], s[1], p[1]),
+    )
     assert y.shape == want
     assert pool2d_backward(y, arg, x_shape, k, s, p, mode).shape == x_shape
     if mode == "max":

@@ -57,7 +57,8 @@ def test_callbacks_see_every_batch_and_epoch():
 
 
 def test_absurd_learning_rate_diverges_with_a_clear_error():
-    with pytest.raises(TrainingDiverged, match=r"diverged at epoch \d+, batch \d+: loss is (nan|inf)"):
+    pattern = r"diverged at epoch \d+, batch \d+: loss is (nan|inf)"
+    with pytest.raises(TrainingDiverged, match=pattern):
         fit(workload(epochs=3, lr=1e37, optimizer="sgd"))
 
 

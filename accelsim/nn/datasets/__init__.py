@@ -24,6 +24,13 @@ def load_dataset(spec: DatasetSpec, seed: int = 0, source: str | None = None) ->
                           options.get("test_size", 0))
         elif name == "digits":
             raw = sources.digits(seed)
+        elif name == "shakespeare":  # one-hot characters: kept as they are, not standardised
+            from accelsim.nn.datasets.shakespeare import load
+
+            x_train, y_train, x_test, y_test = load(
+                int(options["seq_len"]), int(options["train_chars"]), int(options["test_chars"])
+            )
+            return Dataset(name, x_train, y_train, x_test, y_test, spec.num_classes)
         elif name == "synthetic":
             raw = sources.synthetic(spec.input_shape, spec.num_classes,
                                     int(options.get("train_size", 1024)),

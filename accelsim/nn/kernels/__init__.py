@@ -8,7 +8,7 @@ glibc's allocator thresholds once (see ``_memory``). docs/kernels.md has the mat
 """
 
 from accelsim.nn.kernels._memory import keep_freed_memory
-from accelsim.nn.kernels._threads import single_threaded_blas
+from accelsim.nn.kernels._threads import prefer_passive_openmp_wait, single_threaded_blas
 from accelsim.nn.kernels.activation import (
     activation_backward,
     activation_derivative,
@@ -24,9 +24,15 @@ from accelsim.nn.kernels.conv import (
 )
 from accelsim.nn.kernels.linear import linear_backward_data, linear_backward_weight, linear_forward
 from accelsim.nn.kernels.loss import softmax, softmax_cross_entropy
-from accelsim.nn.kernels.pool import pool1d_backward, pool1d_forward, pool2d_backward, pool2d_forward
+from accelsim.nn.kernels.pool import (
+    pool1d_backward,
+    pool1d_forward,
+    pool2d_backward,
+    pool2d_forward,
+)
 
 keep_freed_memory()
+prefer_passive_openmp_wait()
 
 __all__ = [
     "activation_backward",

@@ -15,7 +15,7 @@ from numba import njit, prange
 
 KINDS = ("relu", "tanh", "sigmoid", "none")
 _CODE = {kind: i for i, kind in enumerate(KINDS)}
-_MIN_PARALLEL = 1 << 15  # below this, thread start-up costs more than the loop
+_MIN_PARALLEL = 1 << 21  # below this, waking the workers costs more than the loop
 
 
 @njit(cache=True, inline="always")

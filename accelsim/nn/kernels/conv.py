@@ -94,6 +94,12 @@ def _backward_weight(x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, d
         )
 
 
+def _work(n: int, co: int, kg: int, p: int) -> int:
+    """Rough cost of one pass in multiply-add units: the GEMM plus the column copy, which costs
+    about as much per element as ten multiply-adds in BLAS."""
+    return n * kg * p * (co + 10)
+
+
 def _geometry(x_shape, w_shape, stride, padding, dilation):
     _, _, h, w = x_shape
     _, _, kh, kw = w_shape
@@ -121,7 +127,8 @@ def conv2d_forward(
     bias = np.zeros(0, np.float32) if b is None else np.ascontiguousarray(b, np.float32)
     y = np.empty((n, groups, co // groups, ho * wo), np.float32)
     with single_threaded_blas():
-        _forward(x4, w3, bias, kh, kw, *stride, *padding, *dilation, ho, wo, num_threads(n), y)
+        threads = num_threads(n, _work(n, w3.shape[0] * w3.shape[1], w3.shape[2], ho * wo))
+        _forward(x4, w3, bias, kh, kw, *stride, *padding, *dilation, ho, wo, threads, y)
     return y.reshape(n, co, ho, wo)
 
 
@@ -143,7 +150,8 @@ def conv2d_backward_data(
     wt3 = np.ascontiguousarray(w3.transpose(0, 2, 1))
     dx = np.empty((n, groups, c // groups, h, wid), np.float32)
     with single_threaded_blas():
-        _backward_data(dy4, wt3, kh, kw, *stride, *padding, *dilation, ho, wo, num_threads(n), dx)
+        threads = num_threads(n, _work(n, co, wt3.shape[1], ho * wo))
+        _backward_data(dy4, wt3, kh, kw, *stride, *padding, *dilation, ho, wo, threads, dx)
     return dx.reshape(n, c, h, wid)
 
 
@@ -162,8 +170,8 @@ def conv2d_backward_weight(
     kh, kw, ho, wo = _geometry(x.shape, w_shape, stride, padding, dilation)
     x4 = np.ascontiguousarray(x, np.float32).reshape(n, groups, c // groups, h, wid)
     dy4 = np.ascontiguousarray(dy, np.float32).reshape(n, groups, co // groups, ho * wo)
-    threads = num_threads(n)
     kg = (c // groups) * kh * kw
+    threads = num_threads(n, _work(n, co, kg, ho * wo))
     dw_parts = np.empty((threads, groups, co // groups, kg), np.float32)
     db_parts = np.empty((threads, co), np.float32)
     with single_threaded_blas():
@@ -194,7 +202,9 @@ def conv1d_backward_data(dy, w, x_shape: tuple, stride, padding, dilation, group
     """dx (N, C, L) of conv1d."""
     s, p, d = _pairs1(stride, padding, dilation)
     n, c, length = x_shape
-    dx = conv2d_backward_data(dy[:, :, None, :], w[:, :, None, :], (n, c, 1, length), s, p, d, groups)
+    dx = conv2d_backward_data(
+        dy[:, :, None, :], w[:, :, None, :], (n, c, 1, length), s, p, d, groups
+    )
     return dx.reshape(x_shape)
 
 

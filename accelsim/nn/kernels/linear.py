@@ -14,8 +14,6 @@ from numba import njit, prange
 
 from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
 
-_MIN_ROWS_FLOPS = 1 << 18  # multiply-adds per thread below which one thread is faster
-
 
 @njit(cache=True, parallel=True)
 def _gemm_rows(a, b, threads, out):
@@ -29,7 +27,7 @@ def _gemm_rows(a, b, threads, out):
 
 
 def _threads_for(rows: int, inner: int, cols: int) -> int:
-    return num_threads(min(rows, max(1, rows * inner * cols // _MIN_ROWS_FLOPS)))
+    return num_threads(rows, rows * inner * cols)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

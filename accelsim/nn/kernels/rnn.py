@@ -21,6 +21,11 @@ import numpy as np
 from numba import njit, prange
 
 from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
+from accelsim.nn.kernels.linear import (
+    linear_backward_data,
+    linear_backward_weight,
+    linear_forward,
+)
 
 CELL_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -254,8 +259,9 @@ def recurrent_forward(
     n_batch, steps, features = x.shape
     size = w_ih.shape[0]
     hidden = size // CELL_GATES[cell]
-    xp = x.reshape(n_batch * steps, features) @ _f32(w_ih).T
-    xp += _bias(b_ih, size)
+    # H1's linear kernels keep every BLAS call single-threaded: idle multi-threaded BLAS
+    # workers spinning after a call would otherwise steal the cores from the time loop.
+    xp = linear_forward(x.reshape(n_batch * steps, features), w_ih, _bias(b_ih, size))
     xp = xp.reshape(n_batch, steps, size)
     w_hh_t = _f32(_f32(w_hh).T)
     bh = _bias(b_hh, size)
@@ -315,21 +321,22 @@ def recurrent_weight_grads(
     n_batch, steps, features = x.shape
     hidden = h_all.shape[2]
     rows = n_batch * steps
-    d_in2 = d_in.reshape(rows, -1)
-    d_hid2 = d_hid.reshape(rows, -1)
-    dw_ih = d_in2.T @ x.reshape(rows, features)
+    dw_ih, db_ih = linear_backward_weight(x.reshape(rows, features), d_in.reshape(rows, -1))
     # h_{t-1} for every step, with the zero initial state in front.
     h_prev = np.zeros_like(h_all)
     h_prev[:, 1:] = h_all[:, :-1]
-    dw_hh = d_hid2.T @ h_prev.reshape(rows, hidden)
-    return dw_ih, dw_hh, d_in2.sum(axis=0), d_hid2.sum(axis=0)
+    if d_hid is d_in:
+        dw_hh, _ = linear_backward_weight(h_prev.reshape(rows, hidden), d_in.reshape(rows, -1))
+        return dw_ih, dw_hh, db_ih, db_ih.copy()
+    dw_hh, db_hh = linear_backward_weight(h_prev.reshape(rows, hidden), d_hid.reshape(rows, -1))
+    return dw_ih, dw_hh, db_ih, db_hh
 
 
 def recurrent_input_error(d_in: np.ndarray, w_ih: np.ndarray) -> np.ndarray:
     """dx (N, T, F) = d_in W_ih; pass a fixed random array for ``w_ih`` to get FA's error."""
     n_batch, steps, size = d_in.shape
-    w = _f32(w_ih)
-    return (d_in.reshape(n_batch * steps, size) @ w).reshape(n_batch, steps, w.shape[1])
+    dx = linear_backward_data(d_in.reshape(n_batch * steps, size), w_ih)
+    return dx.reshape(n_batch, steps, -1)
 
 
 def recurrent_backward(

@@ -20,6 +20,7 @@ import numpy as np
 from accelsim.config.fields import check_int
 from accelsim.config.training import TrainingSpec
 from accelsim.config.workload import Workload, load_workload
+from accelsim.nn.algorithms.stats import layer_stats
 from accelsim.nn.datasets import Dataset, load_dataset
 from accelsim.nn.network import Network, accuracy
 from accelsim.nn.train.delay import WeightDelay
@@ -120,6 +121,7 @@ def fit(
         num_params=network.num_params,
         history=tuple(history),
         seconds=time.perf_counter() - started,
+        layer_stats=layer_stats(network, data.x_test[:256], data.y_test[:256], plan_name),
         network=network,
     )
 

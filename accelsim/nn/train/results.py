@@ -34,6 +34,8 @@ class TrainResult:
     num_params: int
     history: tuple[EpochStats, ...]
     seconds: float
+    # per parameter layer: feedback size and measured zeros (accelsim.nn.algorithms.stats)
+    layer_stats: dict[str, dict] = field(default_factory=dict)
     # the trained network, for callers that go on using it (not serialised)
     network: Any = field(default=None, repr=False, compare=False)
 
@@ -65,4 +67,5 @@ class TrainResult:
             "best_test_accuracy": max(stats.test_accuracy for stats in self.history),
             "seconds": self.seconds,
             "history": [asdict(stats) for stats in self.history],
+            "layer_stats": self.layer_stats,
         }
