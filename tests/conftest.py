@@ -17,7 +17,9 @@ def root() -> Path:
     return ROOT
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """Run ``accelsim ARGS`` in a subprocess, exactly as a user would (exit codes, stderr)."""
     return subprocess.run(
         [sys.executable, "-m", "accelsim", *map(str, args)],

@@ -88,4 +88,3 @@ def main(argv: list[str] | None = None) -> None:
         fail(err.format_message().replace("\n", " "))
     except BrokenPipeError:
         sys.exit(0)
-

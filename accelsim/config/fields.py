@@ -33,8 +33,10 @@ class Section:
         where = self.key_path(key) if key else (self.path or None)
         if got is None and key is not None and key in self.data:
             got = self.data[key]
-        return ConfigError(self.file, where, expected, got) if got is not None else ConfigError(
-            self.file, where, expected
+        return (
+            ConfigError(self.file, where, expected, got)
+            if got is not None
+            else ConfigError(self.file, where, expected)
         )
 
     def has(self, key: str) -> bool:
@@ -83,7 +85,10 @@ class Section:
         return value
 
     def get_int(
-        self, key: str, default: Any = REQUIRED, minimum: int | None = None,
+        self,
+        key: str,
+        default: Any = REQUIRED,
+        minimum: int | None = None,
         maximum: int | None = None,
     ) -> int:
         value = self._raw(key, default, _int_expectation(minimum, maximum))

@@ -126,8 +126,10 @@ def load_workload(
         )
     if dataset.sequence_targets and not (last.per_step or len(last.output_shape) == 2):
         raise ConfigError(
-            label, f"layers[{len(layers) - 1}]", "per-step outputs (T, classes) for a "
-            "sequence-target dataset", list(last.output_shape)
+            label,
+            f"layers[{len(layers) - 1}]",
+            "per-step outputs (T, classes) for a sequence-target dataset",
+            list(last.output_shape),
         )
     training = None
     if root.has("training"):
@@ -158,16 +160,17 @@ def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> Datase
         if shape is not None and math.prod(shape) != math.prod(base):
             raise section.error(
                 "input_shape",
-                f"a reshape of the {name} sample shape {list(base)} "
-                f"({math.prod(base)} elements)",
+                f"a reshape of the {name} sample shape {list(base)} ({math.prod(base)} elements)",
                 list(shape),
             )
         shape = shape or base
     if input_shape is not None:
         shape = tuple(int(d) for d in input_shape)
     if shape is None:
-        raise section.error("input_shape", "a list of positive integers (required without "
-                            "a named dataset, and for synthetic)")
+        raise section.error(
+            "input_shape",
+            "a list of positive integers (required without a named dataset, and for synthetic)",
+        )
     if info is not None and info.num_classes:
         if section.has("num_classes") and section.get_int("num_classes", minimum=2) != (
             info.num_classes
@@ -222,22 +225,43 @@ def _parse_layer(
 ) -> LayerSpec:
     activation = s.get_choice("activation", ACTIVATIONS, default="none")
     bias = s.get_bool("bias", default=True)
-    base = {"name": name, "type": layer_type, "input_shape": shape, "activation": activation,
-            "bias": bias}
+    base = {
+        "name": name,
+        "type": layer_type,
+        "input_shape": shape,
+        "activation": activation,
+        "bias": bias,
+    }
     if layer_type == "linear":
         s.reject_unknown((*_COMMON_KEYS, "out_features"))
         out = s.get_int("out_features", minimum=1)
-        per_step = bool(previous and previous.output_shape == shape and (
-            (previous.kind == "recurrent" and previous.output == "sequence") or previous.per_step
-        ))
+        per_step = bool(
+            previous
+            and previous.output_shape == shape
+            and (
+                (previous.kind == "recurrent" and previous.output == "sequence")
+                or previous.per_step
+            )
+        )
         in_features = shape[-1] if per_step else math.prod(shape)
         out_shape = (shape[0], out) if per_step else (out,)
-        return LayerSpec(**base, kind="linear", output_shape=out_shape, in_features=in_features,
-                         out_features=out, per_step=per_step)
+        return LayerSpec(
+            **base,
+            kind="linear",
+            output_shape=out_shape,
+            in_features=in_features,
+            out_features=out,
+            per_step=per_step,
+        )
     if layer_type == "flatten":
         s.reject_unknown(("name", "type"))
-        return LayerSpec(name=name, type=layer_type, kind="flatten", input_shape=shape,
-                         output_shape=(math.prod(shape),))
+        return LayerSpec(
+            name=name,
+            type=layer_type,
+            kind="flatten",
+            input_shape=shape,
+            output_shape=(math.prod(shape),),
+        )
     if layer_type in CONV_TYPES:
         return _parse_conv(s, base, shape, CONV_TYPES[layer_type])
     if layer_type in POOL_TYPES:
@@ -248,13 +272,17 @@ def _parse_layer(
 
 def _expect_rank(s: Section, shape: tuple[int, ...], rank: int, what: str) -> None:
     if len(shape) != rank + 1:
-        raise s.error("type", f"an input of shape {what} for {s.data.get('type')}",
-                      f"input shape {list(shape)}")
+        raise s.error(
+            "type",
+            f"an input of shape {what} for {s.data.get('type')}",
+            f"input shape {list(shape)}",
+        )
 
 
 def _parse_conv(s: Section, base: dict, shape: tuple[int, ...], rank: int) -> LayerSpec:
-    s.reject_unknown((*_COMMON_KEYS, "out_channels", "kernel", "stride", "padding", "dilation",
-                      "groups"))
+    s.reject_unknown(
+        (*_COMMON_KEYS, "out_channels", "kernel", "stride", "padding", "dilation", "groups")
+    )
     _expect_rank(s, shape, rank, "(C, L)" if rank == 1 else "(C, H, W)")
     out_channels = s.get_int("out_channels", minimum=1)
     kernel = s.get_int_tuple("kernel", rank, minimum=1)
@@ -264,39 +292,69 @@ def _parse_conv(s: Section, base: dict, shape: tuple[int, ...], rank: int) -> La
     groups = s.get_int("groups", default=1, minimum=1)
     in_channels = shape[0]
     if in_channels % groups or out_channels % groups:
-        raise s.error("groups", f"a divisor of both in_channels ({in_channels}) and "
-                      f"out_channels ({out_channels})", groups)
+        raise s.error(
+            "groups",
+            f"a divisor of both in_channels ({in_channels}) and out_channels ({out_channels})",
+            groups,
+        )
     spatial = _window_output(s, shape[1:], kernel, stride, padding, dilation)
-    return LayerSpec(**base, kind="conv", output_shape=(out_channels, *spatial),
-                     in_channels=in_channels, out_channels=out_channels, kernel=kernel,
-                     stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return LayerSpec(
+        **base,
+        kind="conv",
+        output_shape=(out_channels, *spatial),
+        in_channels=in_channels,
+        out_channels=out_channels,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    )
 
 
 def _parse_pool(s: Section, base: dict, shape: tuple[int, ...], mode: str, rank: int) -> LayerSpec:
     s.reject_unknown(("name", "type", "kernel", "stride", "padding", "activation"))
     if rank not in (1, 2):
-        raise s.error("type", "a pooling layer after a (C, L) or (C, H, W) feature map",
-                      f"input shape {list(shape)}")
+        raise s.error(
+            "type",
+            "a pooling layer after a (C, L) or (C, H, W) feature map",
+            f"input shape {list(shape)}",
+        )
     _expect_rank(s, shape, rank, "(C, L)" if rank == 1 else "(C, H, W)")
     kernel = s.get_int_tuple("kernel", rank, minimum=1)
     stride = s.get_int_tuple("stride", rank, default=list(kernel), minimum=1)
     padding = s.get_int_tuple("padding", rank, default=0, minimum=0)
-    if any(2 * p > k for p, k in zip(padding, kernel)):
+    if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
         raise s.error("padding", "at most half the kernel size (as in PyTorch)", list(padding))
     spatial = _window_output(s, shape[1:], kernel, stride, padding, (1,) * rank)
     base = {**base, "bias": False}
-    return LayerSpec(**base, kind="pool", output_shape=(shape[0], *spatial),
-                     in_channels=shape[0], out_channels=shape[0], kernel=kernel, stride=stride,
-                     padding=padding, dilation=(1,) * rank, pool_mode=mode)
+    return LayerSpec(
+        **base,
+        kind="pool",
+        output_shape=(shape[0], *spatial),
+        in_channels=shape[0],
+        out_channels=shape[0],
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=(1,) * rank,
+        pool_mode=mode,
+    )
 
 
 def _window_output(s: Section, size, kernel, stride, padding, dilation) -> tuple[int, ...]:
     out = []
-    for dim, (n, k, st, p, d) in enumerate(zip(size, kernel, stride, padding, dilation)):
+    for dim, (n, k, st, p, d) in enumerate(
+        zip(size, kernel, stride, padding, dilation, strict=True)
+    ):
         span = d * (k - 1) + 1
         if n + 2 * p < span:
-            raise s.error("kernel", f"a (dilated) kernel no larger than the padded input "
-                          f"({n + 2 * p} along spatial dim {dim})", span)
+            raise s.error(
+                "kernel",
+                f"a (dilated) kernel no larger than the padded input "
+                f"({n + 2 * p} along spatial dim {dim})",
+                span,
+            )
         out.append((n + 2 * p - span) // st + 1)
     return tuple(out)
 
@@ -311,5 +369,13 @@ def _parse_recurrent(s: Section, base: dict, shape: tuple[int, ...], cell: str) 
     output = s.get_choice("output", ("last", "sequence"), default="last")
     steps = shape[0]
     out_shape = (steps, hidden) if output == "sequence" else (hidden,)
-    return LayerSpec(**base, kind="recurrent", output_shape=out_shape, in_features=shape[1],
-                     out_features=hidden, cell=cell, hidden_size=hidden, output=output)
+    return LayerSpec(
+        **base,
+        kind="recurrent",
+        output_shape=out_shape,
+        in_features=shape[1],
+        out_features=hidden,
+        cell=cell,
+        hidden_size=hidden,
+        output=output,
+    )
