@@ -87,10 +87,16 @@ def run(experiment: Experiment, seed: int, epochs: int | None) -> dict:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["training"] = {**data.get("training", {}), **experiment.training}
     workload = load_workload(data, label=str(path.relative_to(ROOT)))
-    result = fit(workload, algorithm=experiment.algorithm, epochs=epochs, seed=seed,
-                 on_epoch=lambda s: print(f"  epoch {s.epoch}: test accuracy "
-                                          f"{100 * s.test_accuracy:.2f} % ({s.seconds:.0f} s)",
-                                          flush=True))
+    result = fit(
+        workload,
+        algorithm=experiment.algorithm,
+        epochs=epochs,
+        seed=seed,
+        on_epoch=lambda s: print(
+            f"  epoch {s.epoch}: test accuracy {100 * s.test_accuracy:.2f} % ({s.seconds:.0f} s)",
+            flush=True,
+        ),
+    )
     return {"experiment": experiment.name, **result.to_dict()}
 
 
@@ -114,8 +120,10 @@ def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -
         runs = [r for r in (cached(experiment, s, epochs) for s in seeds) if r]
         stem = Path(experiment.workload).stem
         if not runs:
-            lines.append(f"| {stem} | {experiment.algorithm} | 0/{len(seeds)} | | not run | | "
-                         f"| | {experiment.target.text if experiment.target else ''} | |")
+            lines.append(
+                f"| {stem} | {experiment.algorithm} | 0/{len(seeds)} | | not run | | "
+                f"| | {experiment.target.text if experiment.target else ''} | |"
+            )
             continue
         acc = [100 * r["test_accuracy"] for r in runs]
         mean = sum(acc) / len(acc)
@@ -140,12 +148,14 @@ def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -
 
 def write_section(text: str) -> None:
     doc = RESULTS_MD.read_text(encoding="utf-8")
-    pattern = re.compile(rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)",
-                         re.S)
+    pattern = re.compile(
+        rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)", re.S
+    )
     if not pattern.search(doc):
         raise SystemExit(f"{RESULTS_MD}: no '<!-- section: {SECTION} ... -->' markers")
-    RESULTS_MD.write_text(pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc),
-                          encoding="utf-8")
+    RESULTS_MD.write_text(
+        pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc), encoding="utf-8"
+    )
 
 
 def main() -> None:
@@ -160,7 +170,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
     experiments = [
-        e for e in EXPERIMENTS
+        e
+        for e in EXPERIMENTS
         if (not args.workloads or Path(e.workload).stem in args.workloads)
         and (not args.algorithms or e.algorithm in args.algorithms)
     ]
@@ -179,8 +190,11 @@ def main() -> None:
             continue
         path = CACHE / f"{run_key(experiment, seed, args.epochs)}.json"
         path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-        print(f"  test accuracy {100 * result['test_accuracy']:.2f} % "
-              f"({time.perf_counter() - started:.0f} s)", flush=True)
+        print(
+            f"  test accuracy {100 * result['test_accuracy']:.2f} % "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
         if not args.no_docs:
             write_section(table(EXPERIMENTS, args.seeds, args.epochs))
     text = table(EXPERIMENTS, args.seeds, args.epochs)

@@ -60,14 +60,14 @@ LAYERS = [
 ]
 
 
-def median_ms(fn, repeats: int, warmup: int = 3) -> float:
+def median_ms(fn, repeats: int, clock=time.perf_counter, warmup: int = 3) -> float:
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return 1e3 * statistics.median(times)
 
 
@@ -105,7 +105,8 @@ def np_conv_step(x, w, b, dy_seed, k, s, p):
 # ---- per-layer timings -----------------------------------------------------------------------
 
 
-def bench_layer(layer, repeats: int, torch):
+def layer_cases(layer, torch) -> dict:
+    """Callables doing forward, backward-data and backward-weight of a layer, per implementation."""
     name, n, c, h, wid, co, k, s, p = layer
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, h, wid)).astype(np.float32)
@@ -119,11 +120,7 @@ def bench_layer(layer, repeats: int, torch):
         conv2d_backward_data(dy, w, x.shape, s, p, (1, 1), 1)
         conv2d_backward_weight(x, dy, w.shape, s, p, (1, 1), 1)
 
-    def numpy_im2col():
-        np_conv_step(x, w, b, dy, k, s, p)
-
-    row = {"layer": name, "ours": median_ms(ours, repeats)}
-    row["numpy"] = median_ms(numpy_im2col, max(3, repeats // 3))
+    cases = {"ours": ours, "numpy": lambda: np_conv_step(x, w, b, dy, k, s, p)}
     if torch is not None:
         xt = torch.tensor(x, requires_grad=True)
         wt = torch.tensor(w, requires_grad=True)
@@ -134,8 +131,8 @@ def bench_layer(layer, repeats: int, torch):
             xt.grad = wt.grad = bt.grad = None
             torch.nn.functional.conv2d(xt, wt, bt, s, p).backward(dyt)
 
-        row["torch"] = median_ms(torch_step, repeats)
-    return row
+        cases["torch"] = torch_step
+    return cases
 
 
 # ---- whole LeNet training step ---------------------------------------------------------------
@@ -221,14 +218,13 @@ def torch_lenet(torch, params):
     return model
 
 
-def bench_lenet(batch: int, repeats: int, torch):
+def lenet_cases(batch: int, torch) -> dict:
+    """Callables doing one LeNet SGD step: kernels composed here, the Network, and torch."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
     labels = rng.integers(0, 10, batch)
-    row = {"layer": f"LeNet training step b{batch} (fwd+bwd+SGD)"}
     params = lenet_params(rng)
-    row["ours"] = median_ms(lambda: kernel_lenet_step(params, x, labels), repeats)
-    row["how"] = "kernels composed in the benchmark"
+    cases = {"ours": lambda: kernel_lenet_step(params, x, labels)}
     try:
         from accelsim.nn import Network
 
@@ -240,9 +236,10 @@ def bench_lenet(batch: int, repeats: int, torch):
             for key, value in net.params.items():
                 value -= 0.01 * grads[key]
 
-        row["network"] = median_ms(network_step, repeats)
+        network_step()
+        cases["network"] = network_step
     except Exception as exc:  # the Network is another module's work; report, do not fail
-        row["network_error"] = f"{type(exc).__name__}: {exc}"
+        cases["network_error"] = f"{type(exc).__name__}: {exc}"
     if torch is not None:
         model = torch_lenet(torch, params)
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -253,34 +250,66 @@ def bench_lenet(batch: int, repeats: int, torch):
             torch.nn.functional.cross_entropy(model(xt), yt).backward()
             opt.step()
 
-        row["torch"] = median_ms(torch_step, repeats)
-    return row
+        cases["torch"] = torch_step
+    return cases
+
+
+def measure(cases: dict, threads: int, repeats: int, cpu_time: bool, torch) -> dict:
+    """Median ms of each callable with numba, torch and every BLAS set to ``threads`` threads;
+    with ``cpu_time`` the clock is the process CPU time (robust to other processes' load)."""
+    from threadpoolctl import threadpool_limits
+
+    numba.set_num_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+    clock = time.process_time if cpu_time else time.perf_counter
+    out = {}
+    for key, fn in cases.items():
+        if not callable(fn):
+            continue
+        # numpy im2col gets its BLAS at the same thread count; our kernels set their own.
+        with threadpool_limits(threads, user_api="blas") if key == "numpy" else _nothing():
+            out[key] = median_ms(fn, max(3, repeats // 3) if key == "numpy" else repeats, clock)
+    return out
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
 
 
 # ---- report ----------------------------------------------------------------------------------
 
 
-def ratio(a, b):
+def ratio(a, b) -> str:
     return f"{a / b:.2f}" if a and b else "-"
 
 
-def table(rows) -> str:
+def ms(v) -> str:
+    return f"{v:.2f}" if v else "-"
+
+
+def table(rows, threads: int) -> str:
     lines = [
-        "| case | ours ms | torch ms | numpy im2col ms | ours/torch | numpy/torch |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| case | ours ms | torch ms | numpy ms | ours/torch | numpy/torch "
+        "| ours 1T cpu ms | torch 1T cpu ms | ours/torch 1T |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for r in rows:
-        t = r.get("torch")
+    for name, par, one in rows:
+        t, t1 = par.get("torch"), one.get("torch")
         lines.append(
-            f"| {r['layer']} | {r['ours']:.2f} | {t:.2f} | {r.get('numpy', float('nan')):.2f} | "
-            f"{ratio(r['ours'], t)} | {ratio(r.get('numpy'), t)} |"
-            if t
-            else f"| {r['layer']} | {r['ours']:.2f} | - | - | - | - |"
+            f"| {name} | {ms(par.get('ours'))} | {ms(t)} | {ms(par.get('numpy'))} | "
+            f"{ratio(par.get('ours'), t)} | {ratio(par.get('numpy'), t)} | "
+            f"{ms(one.get('ours'))} | {ms(t1)} | {ratio(one.get('ours'), t1)} |"
         )
-        if "network" in r:
+        if "network" in par:
             lines.append(
-                f"| ... same step through accelsim.nn.Network | {r['network']:.2f} | {t:.2f} | - | "
-                f"{ratio(r['network'], t)} | - |"
+                f"| ... same step via accelsim.nn.Network | {ms(par['network'])} | {ms(t)} | - | "
+                f"{ratio(par['network'], t)} | - | {ms(one.get('network'))} | {ms(t1)} | "
+                f"{ratio(one.get('network'), t1)} |"
             )
     return "\n".join(lines)
 
@@ -292,26 +321,35 @@ def main() -> None:
     ap.add_argument("--only", default="", help="substring filter on case names")
     ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     args = ap.parse_args()
-    numba.set_num_threads(args.threads)
-    if torch is not None:
-        torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
-    rows = [bench_layer(layer, args.repeats, torch) for layer in LAYERS if args.only in layer[0]]
-    rows += [bench_lenet(b, args.repeats, torch) for b in (32, 64) if args.only in "LeNet step"]
+    rows, errors = [], []
+    named = [(layer[0], lambda layer=layer: layer_cases(layer, torch)) for layer in LAYERS]
+    named += [(f"LeNet SGD step b{b}", lambda b=b: lenet_cases(b, torch)) for b in (32, 64)]
+    for name, make in named:
+        if args.only not in name:
+            continue
+        cases = make()
+        if "network_error" in cases:
+            errors.append(cases["network_error"])
+        par = measure(cases, args.threads, args.repeats, False, torch)
+        one = measure(cases, 1, args.repeats, True, torch)
+        rows.append((name, par, one))
     load_after = os.getloadavg()
     header = (
-        f"Forward + backward-data + backward-weight, float32, {args.threads} threads "
-        f"(numba and torch), median of {args.repeats} after warm-up, in ms. "
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"load average before/after {load_before[0]:.2f}/{load_after[0]:.2f}; "
+        f"Forward + backward-data + backward-weight per conv layer (no groups/dilation), and a "
+        f"whole LeNet SGD step; float32, ms, median of {args.repeats} after warm-up. Columns 2-6: "
+        f"wall time at {args.threads} threads (numba, torch and numpy's BLAS); columns 7-9: "
+        f"process CPU time at 1 thread, which other processes' load does not inflate. "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores; load average before/after "
+        f"{load_before[0]:.2f}/{load_after[0]:.2f}; "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}; "
-        f"numba threading layer {numba.threading_layer()}; "
+        f"numba {numba.__version__} ({numba.threading_layer()} layer, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}); "
         f"torch {torch.__version__ if torch else 'absent'}."
     )
-    notes = [r for r in rows if "network_error" in r]
-    text = header + "\n\n" + table(rows)
-    if notes:
-        text += "\n\naccelsim.nn.Network step not measured: " + notes[0]["network_error"]
+    text = header + "\n\n" + table(rows, args.threads)
+    if errors:
+        text += "\n\naccelsim.nn.Network step not measured: " + errors[0]
     print(text)
     if args.write_docs:
         path = ROOT / "docs" / "performance.md"

@@ -22,16 +22,36 @@ Exit codes: 0 trained; 2 bad input (one line on stderr naming file and key);
 
 @click.command(epilog=EPILOG)
 @click.argument("workload", metavar="WORKLOAD")
-@click.option("--algorithm", "-a", type=click.Choice(ALGORITHMS), default=None,
-              help="Training algorithm; default: the workload's training.algorithm.")
-@click.option("--epochs", "-e", type=click.IntRange(min=1), default=None,
-              help="Number of epochs; default: the workload's training.epochs.")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
-              help="Seed of weights, feedback matrices and shuffling; default: training.seed.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print only the result as JSON on stdout (no progress, no table).")
-def train(workload: str, algorithm: str | None, epochs: int | None, seed: int | None,
-          as_json: bool) -> None:
+@click.option(
+    "--algorithm",
+    "-a",
+    type=click.Choice(ALGORITHMS),
+    default=None,
+    help="Training algorithm; default: the workload's training.algorithm.",
+)
+@click.option(
+    "--epochs",
+    "-e",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of epochs; default: the workload's training.epochs.",
+)
+@click.option(
+    "--seed",
+    "-s",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of weights, feedback matrices and shuffling; default: training.seed.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print only the result as JSON on stdout (no progress, no table).",
+)
+def train(
+    workload: str, algorithm: str | None, epochs: int | None, seed: int | None, as_json: bool
+) -> None:
     """Train WORKLOAD (a workload YAML file) and report loss and accuracy per epoch."""
     from accelsim.config.workload import load_workload
     from accelsim.nn.train import TrainingDiverged, fit
@@ -41,8 +61,12 @@ def train(workload: str, algorithm: str | None, epochs: int | None, seed: int | 
     bars = None if as_json or not sys.stderr.isatty() else _Bars(total)
     try:
         result = fit(
-            spec, algorithm=algorithm, epochs=epochs, seed=seed,
-            on_epoch=bars.epoch if bars else None, on_batch=bars.batch if bars else None,
+            spec,
+            algorithm=algorithm,
+            epochs=epochs,
+            seed=seed,
+            on_epoch=bars.epoch if bars else None,
+            on_batch=bars.batch if bars else None,
         )
     except TrainingDiverged as err:
         if bars:
@@ -64,14 +88,19 @@ class _Bars:
         from tqdm import tqdm
 
         self._tqdm = tqdm
-        self.outer = tqdm(total=epochs, desc="training", unit="epoch", position=0,
-                          file=sys.stderr)
+        self.outer = tqdm(total=epochs, desc="training", unit="epoch", position=0, file=sys.stderr)
         self.inner = None
 
     def batch(self, progress) -> None:
         if self.inner is None:
-            self.inner = self._tqdm(total=progress.num_batches, desc=f"epoch {progress.epoch}",
-                                    unit="batch", leave=False, position=1, file=sys.stderr)
+            self.inner = self._tqdm(
+                total=progress.num_batches,
+                desc=f"epoch {progress.epoch}",
+                unit="batch",
+                leave=False,
+                position=1,
+                file=sys.stderr,
+            )
         self.inner.update(1)
         self.inner.set_postfix(loss=f"{progress.loss:.4f}", refresh=False)
 
@@ -92,9 +121,15 @@ class _Bars:
 def _table(result) -> str:
     header = ("epoch", "train loss", "train acc", "test loss", "test acc", "lr", "seconds")
     rows = [
-        (str(s.epoch), f"{s.train_loss:.4f}", f"{100 * s.train_accuracy:.2f} %",
-         f"{s.test_loss:.4f}", f"{100 * s.test_accuracy:.2f} %", f"{s.lr:.3g}",
-         f"{s.seconds:.1f}")
+        (
+            str(s.epoch),
+            f"{s.train_loss:.4f}",
+            f"{100 * s.train_accuracy:.2f} %",
+            f"{s.test_loss:.4f}",
+            f"{100 * s.test_accuracy:.2f} %",
+            f"{s.lr:.3g}",
+            f"{s.seconds:.1f}",
+        )
         for s in result.history
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]

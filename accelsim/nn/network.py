@@ -121,8 +121,9 @@ class Network:
     def plan(self, algorithm: str) -> Plan:
         """The algorithm's plan with its fixed feedback arrays (drawn once, then cached)."""
         if algorithm not in self._plans:
-            ctx = PlanContext(self.layers, self.output_shape, self.training, self.seed,
-                              self.workload.source)
+            ctx = PlanContext(
+                self.layers, self.output_shape, self.training, self.seed, self.workload.source
+            )
             self._plans[algorithm] = build_plan(algorithm, ctx)
         return self._plans[algorithm]
 

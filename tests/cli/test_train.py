@@ -26,8 +26,17 @@ def write(tmp_path, data, name="w.yaml"):
 
 
 def test_json_has_the_contract_keys_and_only_json(tmp_path):
-    out = run_cli_json("train", write(tmp_path, TINY), "--algorithm", "dfa", "--epochs", "3",
-                       "--seed", "2", "--json")
+    out = run_cli_json(
+        "train",
+        write(tmp_path, TINY),
+        "--algorithm",
+        "dfa",
+        "--epochs",
+        "3",
+        "--seed",
+        "2",
+        "--json",
+    )
     assert {"algorithm", "epochs", "train_loss", "test_accuracy", "history"} <= set(out)
     assert (out["algorithm"], out["epochs"], out["seed"]) == ("dfa", 3, 2)
     assert [h["epoch"] for h in out["history"]] == [1, 2, 3]
@@ -66,15 +75,22 @@ BAD = {
     "missing-key": (_layer(out_features=None), "layers[0].out_features"),
     "mistyped-key": (_layer(out_features="ten"), "layers[0].out_features"),
     "zero-size": (_layer(out_features=0), "layers[0].out_features"),
-    "negative-size": ({**TINY, "layers": [{**CONV, "kernel": -3}, TINY["layers"][1]]},
-                      "layers[0].kernel"),
-    "kernel-larger-than-input": ({**TINY, "layers": [{**CONV, "kernel": 9}, TINY["layers"][1]]},
-                                 "layers[0].kernel"),
-    "groups-not-dividing": ({**TINY, "layers": [{**CONV, "groups": 3}, TINY["layers"][1]]},
-                            "layers[0].groups"),
-    "duplicate-names": ({**TINY, "layers": [TINY["layers"][0], {**TINY["layers"][1],
-                                                                "name": "fc1"}]},
-                        "layers[1].name"),
+    "negative-size": (
+        {**TINY, "layers": [{**CONV, "kernel": -3}, TINY["layers"][1]]},
+        "layers[0].kernel",
+    ),
+    "kernel-larger-than-input": (
+        {**TINY, "layers": [{**CONV, "kernel": 9}, TINY["layers"][1]]},
+        "layers[0].kernel",
+    ),
+    "groups-not-dividing": (
+        {**TINY, "layers": [{**CONV, "groups": 3}, TINY["layers"][1]]},
+        "layers[0].groups",
+    ),
+    "duplicate-names": (
+        {**TINY, "layers": [TINY["layers"][0], {**TINY["layers"][1], "name": "fc1"}]},
+        "layers[1].name",
+    ),
     "unknown-algorithm": ({**TINY, "training": {"algorithm": "magic"}}, "training.algorithm"),
     "unknown-dataset": ({**TINY, "dataset": {"name": "imagenet"}}, "dataset.name"),
     "unknown-key": ({**TINY, "training": {"epoch": 3}}, "training.epoch"),

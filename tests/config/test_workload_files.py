@@ -20,11 +20,17 @@ def test_mnist1d_cnn_is_the_reference_cnn():
 
 def test_mlps_and_lenet_shapes():
     mlp1d = load_workload(WORKLOADS / "mlp_mnist1d.yaml")
-    assert [(l.in_features, l.out_features) for l in mlp1d.layers] == [(40, 100), (100, 100),
-                                                                        (100, 10)]
+    assert [(l.in_features, l.out_features) for l in mlp1d.layers] == [
+        (40, 100),
+        (100, 100),
+        (100, 10),
+    ]
     mlp = load_workload(WORKLOADS / "mlp_mnist.yaml")
-    assert [(l.in_features, l.out_features) for l in mlp.layers] == [(784, 500), (500, 500),
-                                                                      (500, 10)]
+    assert [(l.in_features, l.out_features) for l in mlp.layers] == [
+        (784, 500),
+        (500, 500),
+        (500, 10),
+    ]
     lenet = load_workload(WORKLOADS / "lenet_mnist.yaml")
     assert lenet.layer("pool2").output_shape == (16, 5, 5)
     assert lenet.layer("fc1").in_features == 400

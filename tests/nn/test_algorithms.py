@@ -49,17 +49,23 @@ def test_dfa_update_is_the_formula_with_a_known_b():
     x, y = _batch(net)
     rng = np.random.default_rng(7)
     known = {"fc1": rng.standard_normal((7, 4)), "fc2": rng.standard_normal((5, 4))}
-    net.use_plan(Plan("dfa", {
-        "fc1": Direct(OUTPUT, DenseFeedback(known["fc1"].astype(np.float32), (7,))),
-        "fc2": Direct(OUTPUT, DenseFeedback(known["fc2"].astype(np.float32), (5,))),
-        "fc3": FromAbove(),
-    }))
+    net.use_plan(
+        Plan(
+            "dfa",
+            {
+                "fc1": Direct(OUTPUT, DenseFeedback(known["fc1"].astype(np.float32), (7,))),
+                "fc2": Direct(OUTPUT, DenseFeedback(known["fc2"].astype(np.float32), (5,))),
+                "fc3": FromAbove(),
+            },
+        )
+    )
     _, grads = net.loss_and_grads(x, y, "dfa")
     _, hs, as_, e = _mlp_reference(net, x, y)
     for index, name in enumerate(("fc1", "fc2")):
         d = (e @ known[name].T) * (1 - np.tanh(as_[index]) ** 2)  # d_l = (B_l e) * f'(a_l)
-        np.testing.assert_allclose(grads[f"{name}.weight"], d.T @ hs[index], rtol=1e-4,
-                                   atol=1e-7)  # dW_l = d_l h_{l-1}^T
+        np.testing.assert_allclose(
+            grads[f"{name}.weight"], d.T @ hs[index], rtol=1e-4, atol=1e-7
+        )  # dW_l = d_l h_{l-1}^T
         np.testing.assert_allclose(grads[f"{name}.bias"], d.sum(0), rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(grads["fc3.weight"], e.T @ hs[2], rtol=1e-4, atol=1e-7)
 
@@ -81,8 +87,11 @@ def test_fa_update_uses_fixed_b_in_place_of_the_transposed_weights():
 def test_fa_with_b_equal_to_w_is_bp():
     net = Network.from_spec(cnn2d("maxpool2d", "relu"), seed=1)
     x, y = _batch(net)
-    down = {layer.name: {"weight": layer.params["weight"].copy()}
-            for layer in net.layers if layer.has_params}
+    down = {
+        layer.name: {"weight": layer.params["weight"].copy()}
+        for layer in net.layers
+        if layer.has_params
+    }
     net.use_plan(Plan("fa", {name: FromAbove() for name in down}, down))
     _, fa = net.loss_and_grads(x, y, "fa")
     _, bp = net.loss_and_grads(x, y, "bp")

@@ -31,7 +31,8 @@ def test_digits_split_follows_the_seed():
 
 def test_synthetic_is_deterministic_and_shaped():
     make = lambda seed: load_dataset(  # noqa: E731
-        spec("synthetic", (2, 3, 4), 5, train_size=50, test_size=20, noise=0.1), seed=seed)
+        spec("synthetic", (2, 3, 4), 5, train_size=50, test_size=20, noise=0.1), seed=seed
+    )
     a, b, c = make(0), make(0), make(1)
     assert a.x_train.shape == (50, 2, 3, 4) and a.y_test.shape == (20,)
     np.testing.assert_array_equal(a.x_train, b.x_train)

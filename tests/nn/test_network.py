@@ -22,8 +22,11 @@ def _batch(net: Network, n: int = 5, seed: int = 0):
     return x, y
 
 
-@pytest.mark.parametrize("spec", [mlp(), mlp("sigmoid"), cnn2d(), cnn1d()],
-                         ids=["mlp-tanh", "mlp-sigmoid", "cnn2d", "cnn1d"])
+@pytest.mark.parametrize(
+    "spec",
+    [mlp(), mlp("sigmoid"), cnn2d(), cnn1d()],
+    ids=["mlp-tanh", "mlp-sigmoid", "cnn2d", "cnn1d"],
+)
 def test_bp_gradients_match_directional_finite_differences(spec):
     # float32 kernels: a central difference along a random unit direction of each tensor
     # (step 1e-2, truncation error O(step^2)) is accurate to ~1e-4 relative.
@@ -50,10 +53,13 @@ def test_params_have_pytorch_names_and_layouts():
     net = Network.from_spec(cnn2d(), seed=0)
     shapes = {name: p.shape for name, p in net.params.items()}
     assert shapes == {
-        "conv1.weight": (4, 2, 3, 3), "conv1.bias": (4,),
-        "conv2.weight": (6, 2, 2, 1), "conv2.bias": (6,),
+        "conv1.weight": (4, 2, 3, 3),
+        "conv1.bias": (4,),
+        "conv2.weight": (6, 2, 2, 1),
+        "conv2.bias": (6,),
         "conv3.weight": (4, 6, 2, 2),
-        "fc1.weight": (3, 4 * 3 * 2), "fc1.bias": (3,),
+        "fc1.weight": (3, 4 * 3 * 2),
+        "fc1.bias": (3,),
     }
     assert all(p.dtype == np.float32 for p in net.params.values())
     conv1d = Network.from_spec(cnn1d(), seed=0)

@@ -16,11 +16,22 @@ from accelsim.nn.train.schedules import learning_rate
 def workload(epochs=4, lr=0.01, optimizer="adam", **training):
     return {
         "name": "tiny",
-        "dataset": {"name": "synthetic", "input_shape": [1, 6, 6], "num_classes": 3,
-                    "batch_size": 32, "train_size": 256, "test_size": 96},
+        "dataset": {
+            "name": "synthetic",
+            "input_shape": [1, 6, 6],
+            "num_classes": 3,
+            "batch_size": 32,
+            "train_size": 256,
+            "test_size": 96,
+        },
         "layers": [
-            {"name": "conv1", "type": "conv2d", "out_channels": 3, "kernel": 3,
-             "activation": "relu"},
+            {
+                "name": "conv1",
+                "type": "conv2d",
+                "out_channels": 3,
+                "kernel": 3,
+                "activation": "relu",
+            },
             {"name": "pool1", "type": "maxpool2d", "kernel": 2},
             {"name": "fc1", "type": "linear", "out_features": 16, "activation": "tanh"},
             {"name": "fc2", "type": "linear", "out_features": 3},
@@ -71,7 +82,8 @@ def test_schedules():
     assert learning_rate(ScheduleSpec("constant"), 0.1, 7, 10) == 0.1
     step = ScheduleSpec("step", step_size=2, gamma=0.5)
     assert [learning_rate(step, 0.1, e, 10) for e in range(5)] == pytest.approx(
-        [0.1, 0.1, 0.05, 0.05, 0.025])
+        [0.1, 0.1, 0.05, 0.05, 0.025]
+    )
     cosine = ScheduleSpec("cosine", min_lr=0.01)
     assert learning_rate(cosine, 0.1, 0, 4) == pytest.approx(0.1)
     assert learning_rate(cosine, 0.1, 2, 4) == pytest.approx(0.055)

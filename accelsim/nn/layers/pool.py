@@ -26,14 +26,22 @@ class Pool(Layer):
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, Any]:
         x2 = self._as_2d(x)
-        y, argmax = pool2d_forward(x2, self._kernel, self._stride, self._padding,
-                                   self.spec.pool_mode)
+        y, argmax = pool2d_forward(
+            x2, self._kernel, self._stride, self._padding, self.spec.pool_mode
+        )
         return y.reshape(x.shape[0], *self.output_shape), (x2.shape, argmax)
 
     def backward_data(
         self, delta: np.ndarray, cache: Any, feedback: FeedbackArrays | None = None
     ) -> np.ndarray:
         x_shape, argmax = cache
-        dx = pool2d_backward(self._as_2d(delta), argmax, x_shape, self._kernel, self._stride,
-                             self._padding, self.spec.pool_mode)
+        dx = pool2d_backward(
+            self._as_2d(delta),
+            argmax,
+            x_shape,
+            self._kernel,
+            self._stride,
+            self._padding,
+            self.spec.pool_mode,
+        )
         return dx.reshape(delta.shape[0], *self.input_shape)
