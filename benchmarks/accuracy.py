@@ -64,6 +64,21 @@ EXPERIMENTS: list[Experiment] = [
     Experiment("lenet_mnist.yaml", "bp", target=Target(0.990, "error <= 1.0 % (biotorch 0.91 %)")),
     Experiment("lenet_mnist.yaml", "dfa", target=Target(0.980, "error <= 2.0 % (biotorch 1.61 %)")),
     Experiment("lenet_mnist.yaml", "fa"),
+    # DFA learns more slowly than BP: the same LeNet with a 3x larger learning rate, or longer
+    Experiment(
+        "lenet_mnist.yaml",
+        "dfa",
+        {"optimizer": {"type": "adam", "lr": 0.003}},
+        label="lr=0.003",
+        target=Target(0.980, "error <= 2.0 % (biotorch 1.61 %)"),
+    ),
+    Experiment(
+        "lenet_mnist.yaml",
+        "dfa",
+        {"epochs": 20},
+        label="epochs=20",
+        target=Target(0.980, "error <= 2.0 % (biotorch 1.61 %)"),
+    ),
     Experiment("mlp_mnist.yaml", "bp"),
     Experiment("mlp_mnist.yaml", "fa"),
     Experiment("mlp_mnist.yaml", "dfa"),
@@ -87,15 +102,19 @@ def run(experiment: Experiment, seed: int, epochs: int | None) -> dict:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["training"] = {**data.get("training", {}), **experiment.training}
     workload = load_workload(data, label=str(path.relative_to(ROOT)))
+    total = epochs or workload.training.epochs
+    every = max(1, total // 10)
+
+    def report(stats) -> None:
+        if stats.epoch % every == 0 or stats.epoch == total:
+            print(
+                f"  epoch {stats.epoch}: test accuracy {100 * stats.test_accuracy:.2f} % "
+                f"({stats.seconds:.0f} s)",
+                flush=True,
+            )
+
     result = fit(
-        workload,
-        algorithm=experiment.algorithm,
-        epochs=epochs,
-        seed=seed,
-        on_epoch=lambda s: print(
-            f"  epoch {s.epoch}: test accuracy {100 * s.test_accuracy:.2f} % ({s.seconds:.0f} s)",
-            flush=True,
-        ),
+        workload, algorithm=experiment.algorithm, epochs=epochs, seed=seed, on_epoch=report
     )
     return {"experiment": experiment.name, **result.to_dict()}
 

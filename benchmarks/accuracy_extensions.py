@@ -28,8 +28,12 @@ import accuracy  # noqa: E402  (H2's benchmark: Experiment, run, cache)
 from accuracy import CACHE, RESULTS_MD, Experiment, cached, run, run_key  # noqa: E402
 
 SECTION = "extensions"
-EPOCHS = {"cnn_mnist1d.yaml": 20, "deep_cnn_mnist1d.yaml": 20, "gru_mnist1d.yaml": 15,
-          "lstm_shakespeare.yaml": 3}
+EPOCHS = {
+    "cnn_mnist1d.yaml": 20,
+    "deep_cnn_mnist1d.yaml": 20,
+    "gru_mnist1d.yaml": 15,
+    "lstm_shakespeare.yaml": 3,
+}
 # conv feedback groups per CNN: a divisor of every conv layer's channels (25 and 16/32)
 CNN_GROUPS = {"cnn_mnist1d.yaml": 5, "deep_cnn_mnist1d.yaml": 2}
 
@@ -56,9 +60,9 @@ EXPERIMENTS: list[Experiment] = [row for w in EPOCHS for row in _rows(w)]
 def table(experiments: list[Experiment], seeds: list[int]) -> str:
     lines = [
         f"Seeds {', '.join(map(str, seeds))}; test accuracy after the last epoch (epochs cut "
-        "for a shared 2-core machine: " + ", ".join(f"{Path(w).stem} {e}" for w, e in
-                                                     EPOCHS.items()) +
-        "), mean and [min, max] over the seeds that finished; gap = mean - BP's mean in "
+        "for a shared 2-core machine: "
+        + ", ".join(f"{Path(w).stem} {e}" for w, e in EPOCHS.items())
+        + "), mean and [min, max] over the seeds that finished; gap = mean - BP's mean in "
         "points. lstm_shakespeare: accuracy = next-character accuracy, bpc = test loss / ln 2. "
         "Presets at their defaults (docs/dfa-extensions.md) unless the label says otherwise. "
         "Regenerate with `python benchmarks/accuracy_extensions.py`.",
@@ -83,19 +87,23 @@ def table(experiments: list[Experiment], seeds: list[int]) -> str:
         if stem.startswith("lstm"):
             bpc = f"{sum(r['test_loss'] for r in runs) / len(runs) / math.log(2):.3f}"
         seconds = sum(r["seconds"] for r in runs) / len(runs)
-        lines.append(f"| {stem} | {name} | {len(runs)}/{len(seeds)} | {mean:.2f} | "
-                     f"[{min(acc):.2f}, {max(acc):.2f}] | {gap} | {bpc} | {seconds:.0f} |")
+        lines.append(
+            f"| {stem} | {name} | {len(runs)}/{len(seeds)} | {mean:.2f} | "
+            f"[{min(acc):.2f}, {max(acc):.2f}] | {gap} | {bpc} | {seconds:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def write_section(text: str) -> None:
     doc = RESULTS_MD.read_text(encoding="utf-8")
-    pattern = re.compile(rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)",
-                         re.S)
+    pattern = re.compile(
+        rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)", re.S
+    )
     if not pattern.search(doc):
         raise SystemExit(f"{RESULTS_MD}: no '<!-- section: {SECTION} ... -->' markers")
-    RESULTS_MD.write_text(pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc),
-                          encoding="utf-8")
+    RESULTS_MD.write_text(
+        pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc), encoding="utf-8"
+    )
 
 
 def main() -> None:
@@ -109,7 +117,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
     chosen = [
-        e for e in EXPERIMENTS
+        e
+        for e in EXPERIMENTS
         if (not args.workloads or Path(e.workload).stem in args.workloads)
         and (not args.algorithms or e.algorithm in args.algorithms)
     ]
@@ -127,8 +136,11 @@ def main() -> None:
                 continue
             path = CACHE / f"{run_key(experiment, seed, None)}.json"
             path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-            print(f"  test accuracy {100 * result['test_accuracy']:.2f} % "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+            print(
+                f"  test accuracy {100 * result['test_accuracy']:.2f} % "
+                f"({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
             if not args.no_docs:
                 write_section(table(EXPERIMENTS, args.seeds))
     text = table(EXPERIMENTS, args.seeds)

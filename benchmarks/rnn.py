@@ -32,78 +32,97 @@ CASES = [
 ]
 
 
+CLOCK = time.perf_counter  # --cpu-time: time.process_time (robust on a loaded machine)
+
+
 def _best(fun, repeats: int) -> float:
     fun()
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = CLOCK()
         fun()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, CLOCK() - start)
     return best * 1e3
 
 
 def measure(repeats: int) -> list[tuple]:
+    rows = []
+    for label, cell, n, t, f, h, output, classes in CASES:
+        funs = _callables(cell, n, t, f, h, output, classes)
+        times: dict[str, float] = {}
+        for _ in range(2):  # alternate so both see the same machine load
+            for key, fun in funs.items():
+                times[key] = min(times.get(key, float("inf")), _best(fun, repeats))
+        rows.append((label, f"{n}x{t}x{f}, H={h}", times))
+    return rows
+
+
+def _callables(cell: str, n: int, t: int, f: int, h: int, output: str, classes: int) -> dict:
+    """Our and torch's layer pass and training step for one case."""
     import numpy as np
     import torch
 
     from accelsim.nn import Network
     from accelsim.nn.kernels.rnn import recurrent_backward, recurrent_forward
 
-    rows = []
-    for label, cell, n, t, f, h, output, classes in CASES:
-        rng = np.random.default_rng(0)
-        spec = {
-            "name": "bench",
-            "dataset": {"name": "synthetic", "input_shape": [t, f], "num_classes": classes},
-            "layers": [{"name": "rnn", "type": cell, "hidden_size": h, "output": output},
-                       {"name": "fc", "type": "linear", "out_features": classes}],
-        }
-        net = Network.from_spec(spec)
-        x = rng.standard_normal((n, t, f)).astype(np.float32)
-        y = rng.integers(0, classes, size=(n, t) if output == "sequence" else n)
-        p = {k.split(".", 1)[1]: v for k, v in net.params.items() if k.startswith("rnn.")}
-        dh = rng.standard_normal((n, t, h)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    spec = {
+        "name": "bench",
+        "dataset": {"name": "synthetic", "input_shape": [t, f], "num_classes": classes},
+        "layers": [
+            {"name": "rnn", "type": cell, "hidden_size": h, "output": output},
+            {"name": "fc", "type": "linear", "out_features": classes},
+        ],
+    }
+    net = Network.from_spec(spec)
+    x = rng.standard_normal((n, t, f)).astype(np.float32)
+    y = rng.integers(0, classes, size=(n, t) if output == "sequence" else n)
+    p = {k.split(".", 1)[1]: v for k, v in net.params.items() if k.startswith("rnn.")}
+    dh = rng.standard_normal((n, t, h)).astype(np.float32)
 
-        def ours_layer():
-            out, saved = recurrent_forward(cell, x, p["weight_ih"], p["weight_hh"],
-                                           p["bias_ih"], p["bias_hh"])
-            recurrent_backward(cell, dh, saved, p["weight_ih"], p["weight_hh"])
+    def ours_layer():
+        out, saved = recurrent_forward(
+            cell, x, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
+        )
+        recurrent_backward(cell, dh, saved, p["weight_ih"], p["weight_hh"])
 
-        def ours_step():
-            net.loss_and_grads(x, y, "bp")
+    def ours_step():
+        net.loss_and_grads(x, y, "bp")
 
-        module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](f, h, batch_first=True)
-        head = torch.nn.Linear(h, classes)
-        xt, dht = torch.tensor(x), torch.tensor(dh)
-        yt = torch.tensor(y).reshape(-1)
+    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](f, h, batch_first=True)
+    head = torch.nn.Linear(h, classes)
+    xt, dht = torch.tensor(x), torch.tensor(dh)
+    yt = torch.tensor(y).reshape(-1)
 
-        def torch_layer():
-            xt.grad = None
-            module.zero_grad()
-            out, _ = module(xt.requires_grad_())
-            out.backward(dht)
+    def torch_layer():
+        xt.grad = None
+        module.zero_grad()
+        out, _ = module(xt.requires_grad_())
+        out.backward(dht)
 
-        def torch_step():
-            module.zero_grad()
-            head.zero_grad()
-            out, _ = module(xt)
-            z = head(out if output == "sequence" else out[:, -1])
-            torch.nn.functional.cross_entropy(z.reshape(-1, classes), yt).backward()
+    def torch_step():
+        module.zero_grad()
+        head.zero_grad()
+        out, _ = module(xt)
+        z = head(out if output == "sequence" else out[:, -1])
+        torch.nn.functional.cross_entropy(z.reshape(-1, classes), yt).backward()
 
-        times = {}
-        for _ in range(2):  # alternate so both see the same machine load
-            for key, fun in (("ours_layer", ours_layer), ("torch_layer", torch_layer),
-                             ("ours_step", ours_step), ("torch_step", torch_step)):
-                times[key] = min(times.get(key, float("inf")), _best(fun, repeats))
-        rows.append((label, f"{n}x{t}x{f}, H={h}", times))
-    return rows
+    return {
+        "ours_layer": ours_layer,
+        "torch_layer": torch_layer,
+        "ours_step": ours_step,
+        "torch_step": torch_step,
+    }
 
 
-def render(rows: list[tuple], threads: int) -> str:
+def render(rows: list[tuple], threads: int, cpu_time: bool) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    clock = "process CPU time" if cpu_time else "wall time"
+    flag = " --cpu-time" if cpu_time else ""
     lines = [
-        f"`python benchmarks/rnn.py` ({threads} threads for numba and torch; fastest of the "
-        f"repeats, ms; machine load average at the end {load:.1f} on 2 cores). Layer = "
+        f"`python benchmarks/rnn.py --threads {threads}{flag}` ({threads} threads for numba and "
+        f"torch; {clock}, fastest of the repeats, ms; machine load average at the end "
+        f"{load:.1f} on 2 cores). Layer = "
         "forward + BPTT of the recurrent layer with a gradient at every step; step = "
         "recurrent layer + linear read-out + cross-entropy, forward and backward "
         "(`Network.loss_and_grads(..., 'bp')` vs torch autograd).",
@@ -121,30 +140,52 @@ def render(rows: list[tuple], threads: int) -> str:
     return "\n".join(lines)
 
 
+def append_section(text: str) -> None:
+    """Replace the table of the same command line, keep tables of other settings."""
+    doc = DOC.read_text(encoding="utf-8")
+    match = re.search(
+        rf"<!-- section: {SECTION}\b[^>]*-->\n(.*?)<!-- end: {SECTION} -->", doc, re.S
+    )
+    blocks = [b for b in (match.group(1).split("\n\n\n") if match else []) if b.strip()]
+    command = text.split("`")[1]
+    blocks = [b for b in blocks if f"`{command}`" not in b] + [text]
+    write_section("\n\n\n".join(blocks))
+
+
 def write_section(text: str) -> None:
     doc = DOC.read_text(encoding="utf-8")
-    pattern = re.compile(rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)",
-                         re.S)
+    pattern = re.compile(
+        rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)", re.S
+    )
     if not pattern.search(doc):
         raise SystemExit(f"{DOC}: no '<!-- section: {SECTION} ... -->' markers")
-    DOC.write_text(pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc),
-                   encoding="utf-8")
+    DOC.write_text(
+        pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc), encoding="utf-8"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with process CPU time (use with --threads 1 under load)",
+    )
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
     os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
     import torch
 
     torch.set_num_threads(args.threads)
-    text = render(measure(args.repeats), args.threads)
+    text = render(measure(args.repeats), args.threads, args.cpu_time)
     print(text)
     if not args.no_docs:
-        write_section(text)
+        append_section(text)
 
 
 if __name__ == "__main__":

@@ -43,14 +43,21 @@ def parse_extensions(section: Section, layers: Sequence[LayerSpec]) -> Extension
         groups = section.get_int("groups", minimum=1)
         classes = layers[-1].output_shape[-1]
         if groups > classes:
-            raise section.error("groups", f"at most the number of classes ({classes}); each "
-                                "group reads its own share of the output error", groups)
+            raise section.error(
+                "groups",
+                f"at most the number of classes ({classes}); each "
+                "group reads its own share of the output error",
+                groups,
+            )
         conv = [layer for layer in layers if layer.kind == "conv"]
         for layer in conv:
             if layer.out_channels % groups:
                 raise section.error(
-                    "groups", f"a divisor of the channels of every conv layer ({layer.name} "
-                    f"has {layer.out_channels})", groups)
+                    "groups",
+                    f"a divisor of the channels of every conv layer ({layer.name} "
+                    f"has {layer.out_channels})",
+                    groups,
+                )
     modules = None
     if section.has("modules"):
         modules = _modules(section, names)
@@ -59,8 +66,9 @@ def parse_extensions(section: Section, layers: Sequence[LayerSpec]) -> Extension
         raw = section.get_list("bp_layers", non_empty=False)
         for name in raw:
             if name not in names:
-                raise section.error("bp_layers", "names of parameter layers (" +
-                                    ", ".join(names) + ")", name)
+                raise section.error(
+                    "bp_layers", "names of parameter layers (" + ", ".join(names) + ")", name
+                )
         bp_layers = tuple(raw)
     return ExtensionSpec(density, groups, modules, bp_layers)
 
@@ -75,18 +83,26 @@ def _modules(section: Section, names: list[str]) -> tuple[tuple[str, ...], ...]:
             raise section.error("modules", expected, module)
         for name in module:
             if name not in names:
-                raise section.error("modules", "names of parameter layers (" +
-                                    ", ".join(names) + ")", name)
+                raise section.error(
+                    "modules", "names of parameter layers (" + ", ".join(names) + ")", name
+                )
             if name in seen:
-                raise section.error("modules", "each parameter layer in exactly one module",
-                                    f"{name} in two modules")
+                raise section.error(
+                    "modules",
+                    "each parameter layer in exactly one module",
+                    f"{name} in two modules",
+                )
             seen.append(name)
         modules.append(tuple(module))
     missing = [name for name in names if name not in seen]
     if missing:
-        raise section.error("modules", "each parameter layer in exactly one module",
-                            f"{missing[0]} in no module")
+        raise section.error(
+            "modules", "each parameter layer in exactly one module", f"{missing[0]} in no module"
+        )
     if seen != names:
-        raise section.error("modules", "consecutive layers in network order, bottom module "
-                            "first", [list(m) for m in modules])
+        raise section.error(
+            "modules",
+            "consecutive layers in network order, bottom module first",
+            [list(m) for m in modules],
+        )
     return tuple(modules)

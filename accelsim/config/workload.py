@@ -365,6 +365,9 @@ def _parse_recurrent(s: Section, base: dict, shape: tuple[int, ...], cell: str) 
         raise s.error("type", f"a (T, F) sequence input for {cell}", f"input shape {list(shape)}")
     if s.has("batch_first") and not s.get_bool("batch_first"):
         raise s.error("batch_first", "true (inputs are (N, T, F))", False)
+    if base["activation"] != "none":
+        raise s.error("activation", "none for a recurrent layer (the cell has its own "
+                      "nonlinearity)", base["activation"])
     hidden = s.get_int("hidden_size", minimum=1)
     output = s.get_choice("output", ("last", "sequence"), default="last")
     steps = shape[0]

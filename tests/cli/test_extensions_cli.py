@@ -11,13 +11,31 @@ from conftest import run_cli
 
 CNN = {
     "name": "tiny-cnn",
-    "dataset": {"name": "synthetic", "input_shape": [1, 12], "num_classes": 4, "batch_size": 32,
-                "train_size": 64, "test_size": 32},
+    "dataset": {
+        "name": "synthetic",
+        "input_shape": [1, 12],
+        "num_classes": 4,
+        "batch_size": 32,
+        "train_size": 64,
+        "test_size": 32,
+    },
     "layers": [
-        {"name": "conv1", "type": "conv1d", "out_channels": 4, "kernel": 3, "padding": 1,
-         "activation": "relu"},
-        {"name": "conv2", "type": "conv1d", "out_channels": 4, "kernel": 3, "padding": 1,
-         "activation": "relu"},
+        {
+            "name": "conv1",
+            "type": "conv1d",
+            "out_channels": 4,
+            "kernel": 3,
+            "padding": 1,
+            "activation": "relu",
+        },
+        {
+            "name": "conv2",
+            "type": "conv1d",
+            "out_channels": 4,
+            "kernel": 3,
+            "padding": 1,
+            "activation": "relu",
+        },
         {"name": "fc1", "type": "linear", "out_features": 8, "activation": "relu"},
         {"name": "fc2", "type": "linear", "out_features": 4},
     ],
@@ -26,8 +44,14 @@ CNN = {
 
 RNN = {
     "name": "tiny-gru",
-    "dataset": {"name": "synthetic", "input_shape": [6, 2], "num_classes": 4, "batch_size": 32,
-                "train_size": 64, "test_size": 32},
+    "dataset": {
+        "name": "synthetic",
+        "input_shape": [6, 2],
+        "num_classes": 4,
+        "batch_size": 32,
+        "train_size": 64,
+        "test_size": 32,
+    },
     "layers": [
         {"name": "gru1", "type": "gru", "hidden_size": 8, "output": "sequence"},
         {"name": "lstm1", "type": "lstm", "hidden_size": 8},
@@ -53,8 +77,7 @@ def _write(tmp_path, spec, **extensions):
         ({"density": 1.5}, "training.extensions.density"),
         ({"modules": [["conv1", "convX"], ["conv2", "fc1", "fc2"]]}, "training.extensions.modules"),
         ({"modules": [["conv1", "conv2"], ["fc1"]]}, "training.extensions.modules"),  # fc2: none
-        ({"modules": [["conv1", "conv2"], ["conv2", "fc1", "fc2"]]},
-         "training.extensions.modules"),
+        ({"modules": [["conv1", "conv2"], ["conv2", "fc1", "fc2"]]}, "training.extensions.modules"),
         ({"groups": 3}, "training.extensions.groups"),  # 4 channels
         ({"bp_layers": ["fc9"]}, "training.extensions.bp_layers"),
         ({"colour": "blue"}, "training.extensions.colour"),
@@ -92,8 +115,9 @@ def test_each_preset_trains_and_reports_layer_stats(tmp_path, preset, spec):
 
 
 def test_sparse_feedback_forms_by_layer_kind(tmp_path):
-    proc = run_cli("train", _write(tmp_path, CNN, density=0.5, groups=2), "--algorithm",
-                   "sparse-dfa", "--json")
+    proc = run_cli(
+        "train", _write(tmp_path, CNN, density=0.5, groups=2), "--algorithm", "sparse-dfa", "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout)["layer_stats"]
     assert stats["conv1"]["feedback"] == "dilated_conv"

@@ -49,8 +49,10 @@ NETS = {"mlp": mlp, "cnn2d": cnn2d, "cnn1d": cnn1d, "gru": gru_last, "rnn": rnn_
 
 def _net(name, extensions=None, algorithm="dfa"):
     spec = copy.deepcopy(NETS[name]())
-    spec["training"] = {"algorithm": algorithm, **({"extensions": extensions} if extensions
-                                                   else {})}
+    spec["training"] = {
+        "algorithm": algorithm,
+        **({"extensions": extensions} if extensions else {}),
+    }
     return Network.from_spec(spec, seed=3)
 
 
@@ -119,8 +121,9 @@ def test_modular_dfa_reads_the_module_top_error():
     d1 = (d2 @ b1.T) * activation_derivative(records[0].a, records[0].h, "tanh")
     grads = net.loss_and_grads(x, y, "modular-dfa")[1]
     np.testing.assert_allclose(grads["fc2.weight"], d2.T @ records[0].h, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(grads["fc1.weight"], d1.T @ x.reshape(len(x), -1), rtol=1e-4,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        grads["fc1.weight"], d1.T @ x.reshape(len(x), -1), rtol=1e-4, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", ["cnn2d", "cnn1d"])
@@ -132,8 +135,7 @@ def test_sparse_grouped_conv_feedback_update_uses_its_dense_b(name):
     assert isinstance(op, DilatedConvFeedback) and op.groups == 2
     spatial = op.target_shape[1:]
     assert op.dilation == tuple(min(round(0.1 ** (-1 / len(spatial))), s) for s in spatial)
-    assert op.density == pytest.approx(
-        np.prod(op.taps) / np.prod(spatial) * op.class_mask().mean())
+    assert op.density == pytest.approx(np.prod(op.taps) / np.prod(spatial) * op.class_mask().mean())
     logits, records = net.forward_records(x)
     _, e = softmax_cross_entropy(logits, np.asarray(y, np.int64))
     injected = (e @ op.dense_matrix().T).reshape(len(x), *op.target_shape)
@@ -153,10 +155,11 @@ def test_rnn_dfa_injects_b_e_at_every_step_and_runs_bptt_inside_the_layer():
     _, e = softmax_cross_entropy(logits, np.asarray(y, np.int64))
     dh = np.broadcast_to((e @ op.dense_matrix().T)[:, None, :], (len(x), 6, 8))
     p = net.params
-    want = recurrent_backward("gru", dh, records[0].cache["saved"], p["rnn1.weight_ih"],
-                              p["rnn1.weight_hh"])
+    want = recurrent_backward(
+        "gru", dh, records[0].cache["saved"], p["rnn1.weight_ih"], p["rnn1.weight_hh"]
+    )
     got = net.loss_and_grads(x, y, "dfa")[1]
-    for value, key in zip(want[1:], ("weight_ih", "weight_hh", "bias_ih", "bias_hh")):
+    for value, key in zip(want[1:], ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), strict=True):
         np.testing.assert_allclose(got[f"rnn1.{key}"], value, rtol=1e-4, atol=1e-6)
 
 
@@ -185,14 +188,15 @@ def test_recurrent_network_bp_equals_torch(name):
             names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
             h, _ = torch.func.functional_call(
                 module(spec.input_shape[1], spec.hidden_size, batch_first=True),
-                {f"{n}_l0": params[f"{spec.name}.{n}"] for n in names}, (h,))
+                {f"{n}_l0": params[f"{spec.name}.{n}"] for n in names},
+                (h,),
+            )
             if spec.output == "last":
                 h = h[:, -1]
         else:
             h = h @ params[f"{spec.name}.weight"].T + params[f"{spec.name}.bias"]
             h = {"tanh": torch.tanh, "relu": torch.relu}.get(spec.activation, lambda v: v)(h)
-    ref = torch.nn.functional.cross_entropy(h.reshape(-1, h.shape[-1]),
-                                            torch.tensor(y).reshape(-1))
+    ref = torch.nn.functional.cross_entropy(h.reshape(-1, h.shape[-1]), torch.tensor(y).reshape(-1))
     ref.backward()
     assert loss == pytest.approx(ref.item(), rel=1e-5)
     for key, value in grads.items():

@@ -23,6 +23,11 @@ CASES = [
     (3, 6, 5, 7, 9, (2, 3), (2, 3), (0, 1), (2, 1), 3),
     (1, 2, 5, 5, 3, (1, 1), (1, 1), (0, 0), (1, 1), 1),  # 1x1
     (2, 4, 8, 5, 2, (5, 3), (3, 2), (2, 2), (1, 2), 2),  # big padding, strided
+    # stride 1 with >= 8 channels per group takes the shifted-GEMM path (conv._conv_shift)
+    (2, 8, 5, 6, 8, (3, 2), (1, 1), (1, 1), (1, 2), 1),
+    (2, 16, 6, 5, 16, (3, 3), (1, 1), (1, 0), (1, 1), 2),  # groups, asymmetric padding
+    (1, 8, 4, 7, 9, (2, 3), (1, 1), (0, 3), (1, 1), 1),  # padding > (k-1)*d: im2col data grad
+    (2, 6, 7, 5, 3, (3, 3), (1, 1), (2, 1), (2, 1), 1),  # shifted forward, im2col data grad
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -143,8 +148,36 @@ def test_batch_split_over_threads_gives_the_same_result_as_one_sample_at_a_time(
     np.testing.assert_array_equal(whole, single)
 
 
+def test_shifted_gemm_and_im2col_paths_agree(monkeypatch):
+    from accelsim.nn.kernels import conv
+
+    stride = (1, 1)
+    x, w, b, _, p, d, g = make((3, 16, 9, 8, 12, (3, 2), (1, 1), (1, 2), (2, 1), 2), seed=8)
+    dy = (
+        np.random.default_rng(9)
+        .standard_normal(conv2d_forward(x, w, b, stride, p, d, g).shape)
+        .astype(np.float32)
+    )
+
+    def run():
+        return (
+            conv2d_forward(x, w, b, stride, p, d, g),
+            conv2d_backward_data(dy, w, x.shape, stride, p, d, g),
+            *conv2d_backward_weight(x, dy, w.shape, stride, p, d, g),
+        )
+
+    fast = run()
+    monkeypatch.setattr(conv, "SHIFT_MIN_CHANNELS", 10**9)
+    monkeypatch.setattr(conv, "SHIFT_MIN_CHANNELS_DATA", 10**9)
+    for got, want in zip(fast, run(), strict=True):
+        assert_close(got, want.astype(np.float64))
+
+
 TORCH_CASES = [
     (8, 3, 32, 32, 32, (3, 3), (1, 1), (1, 1), (1, 1), 1),
+    (6, 32, 16, 16, 32, (3, 3), (1, 1), (1, 1), (1, 1), 1),
+    (5, 32, 9, 11, 64, (3, 5), (1, 1), (2, 1), (2, 1), 2),
+    (4, 16, 8, 8, 16, (5, 5), (1, 1), (0, 0), (1, 1), 1),
     (4, 32, 16, 16, 32, (3, 3), (2, 2), (1, 1), (1, 1), 1),
     (4, 16, 11, 9, 16, (3, 5), (1, 2), (2, 1), (2, 1), 16),
     (5, 12, 10, 10, 24, (3, 3), (1, 1), (2, 2), (2, 2), 4),

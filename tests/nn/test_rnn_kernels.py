@@ -105,7 +105,7 @@ def test_bptt_matches_finite_differences(cell, loss):
 
     numeric = _numeric(objective, [x, *params])
     _, grads = _kernel(cell, x, params, weights)
-    for got, want in zip(grads, numeric):
+    for got, want in zip(grads, numeric, strict=True):
         _close(got, want)
 
 
@@ -121,7 +121,7 @@ def test_without_flow_through_time_each_step_is_local(cell):
 
     numeric = _numeric(objective, [x, *params])
     _, grads = _kernel(cell, x, params, weights, through_time=False)
-    for got, want in zip(grads, numeric):
+    for got, want in zip(grads, numeric, strict=True):
         _close(got, want)
 
 
@@ -134,18 +134,21 @@ def test_bptt_equals_torch_autograd(cell):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 9, 7)).astype(np.float32)
     dh = rng.standard_normal((4, 9, 16)).astype(np.float32)
-    params = [getattr(net, f"{name}_l0").detach().numpy().copy()
-              for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    params = [
+        getattr(net, f"{name}_l0").detach().numpy().copy()
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
     xt = torch.tensor(x, requires_grad=True)
     out, _ = net(xt)
     out.backward(torch.tensor(dh))
-    want = [xt.grad] + [getattr(net, f"{name}_l0").grad
-                        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    want = [xt.grad] + [
+        getattr(net, f"{name}_l0").grad for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
     h, saved = recurrent_forward(cell, x, *params)
     got = recurrent_backward(cell, dh, saved, params[0], params[1])
     ref_out = out.detach().numpy()
     assert np.abs(h - ref_out).max() <= 1e-4 * np.abs(ref_out).max()
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         w = w.numpy()
         assert np.abs(g - w).max() <= 1e-4 * np.abs(w).max()
 
@@ -154,6 +157,5 @@ def test_missing_biases_act_as_zero():
     _, x, params = _problem("gru", seed=4)
     zero = [params[0], params[1], np.zeros_like(params[2]), np.zeros_like(params[3])]
     with_zero, _ = recurrent_forward("gru", x, *[p.astype(np.float32) for p in zero])
-    without, _ = recurrent_forward("gru", x, zero[0].astype(np.float32),
-                                   zero[1].astype(np.float32))
+    without, _ = recurrent_forward("gru", x, zero[0].astype(np.float32), zero[1].astype(np.float32))
     np.testing.assert_array_equal(with_zero, without)

@@ -81,8 +81,10 @@ def _conv_form(op: DilatedConvFeedback, e: np.ndarray) -> np.ndarray:
     for g, k in enumerate(ks):
         emap[:, g * width : g * width + len(k)] = e[:, k].reshape(*e[:, k].shape, *[1] * len(d))
         weight[g * per : (g + 1) * per, : len(k)] = kernel[g * per : (g + 1) * per][:, k]
-    flip = np.ascontiguousarray(weight[(slice(None), slice(None), *[slice(None, None, -1)] * len(d))])
-    pad = tuple(di * (n - 1) for di, n in zip(d, taps))
+    flip = np.ascontiguousarray(
+        weight[(slice(None), slice(None), *[slice(None, None, -1)] * len(d))]
+    )
+    pad = tuple(di * (n - 1) for di, n in zip(d, taps, strict=True))
     if len(d) == 1:
         out = conv1d_forward(emap, flip, None, 1, pad[0], d[0], groups)
     else:
@@ -104,7 +106,7 @@ def test_dilated_group_conv_feedback_equals_dense_b_and_a_real_convolution(
     target, dilation, groups
 ):
     rng = np.random.default_rng(4)
-    taps = tuple(-(-s // d) for s, d in zip(target[1:], dilation))
+    taps = tuple(-(-s // d) for s, d in zip(target[1:], dilation, strict=True))
     kernel = rng.standard_normal((target[0], 10, *taps)).astype(np.float32)
     op = DilatedConvFeedback(kernel, dilation, groups, target)
     e = rng.standard_normal((5, 10)).astype(np.float32)
@@ -121,8 +123,9 @@ def test_dilated_group_conv_feedback_equals_dense_b_and_a_real_convolution(
 
 def test_dilated_feedback_shares_one_tap_per_block():
     rng = np.random.default_rng(5)
-    op = DilatedConvFeedback(rng.standard_normal((2, 10, 2, 2)).astype(np.float32), (3, 3), 1,
-                             (2, 6, 6))
+    op = DilatedConvFeedback(
+        rng.standard_normal((2, 10, 2, 2)).astype(np.float32), (3, 3), 1, (2, 6, 6)
+    )
     out = op.apply(rng.standard_normal((1, 10)).astype(np.float32))[0, 0]
     assert np.all(out[:3, :3] == out[0, 0]) and out[0, 0] != out[3, 3]
 

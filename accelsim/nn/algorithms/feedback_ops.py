@@ -108,7 +108,7 @@ class DilatedConvFeedback(FeedbackOperator):
         spatial = target_shape[1:]
         if channels != target_shape[0] or len(taps) != len(spatial) or channels % groups:
             raise ValueError(f"kernel {kernel.shape} does not fit target {target_shape}")
-        if any(n != -(-s // d) for n, s, d in zip(taps, spatial, dilation)):
+        if any(n != -(-s // d) for n, s, d in zip(taps, spatial, dilation, strict=True)):
             raise ValueError(f"kernel taps {taps} do not cover {spatial} at dilation {dilation}")
         self.kernel = np.ascontiguousarray(kernel, dtype=np.float32)
         self.dilation = tuple(int(d) for d in dilation)
@@ -121,7 +121,8 @@ class DilatedConvFeedback(FeedbackOperator):
         # group g: (|K_g|, per * taps) so the n-sized map of its channels is one GEMM
         self._blocks = [
             np.ascontiguousarray(
-                self.kernel[g * per : (g + 1) * per][:, ks].transpose(1, 0, *range(2, 2 + len(taps)))
+                self.kernel[g * per : (g + 1) * per][:, ks]
+                .transpose(1, 0, *range(2, 2 + len(taps)))
                 .reshape(len(ks), per * tap_count)
             )
             for g, ks in enumerate(self._class_groups)
@@ -153,8 +154,9 @@ class DilatedConvFeedback(FeedbackOperator):
         """The explicit B (C * prod(S), K) this operator applies."""
         channels, classes = self.kernel.shape[:2]
         spatial = self.target_shape[1:]
-        index = np.meshgrid(*[np.arange(s) // d for s, d in zip(spatial, self.dilation)],
-                            indexing="ij")
+        index = np.meshgrid(
+            *[np.arange(s) // d for s, d in zip(spatial, self.dilation, strict=True)], indexing="ij"
+        )
         mask = self.class_mask()  # (C, K)
         full = self.kernel[(slice(None), slice(None), *index)]  # (C, K, *S)
         full = full * mask.reshape(channels, classes, *([1] * len(spatial)))
@@ -310,7 +312,7 @@ def extension_operator(
     if layer.spec.kind == "conv":
         channels, spatial = target[0], target[1:]
         dilation = dilation_for(density, spatial)
-        taps = tuple(-(-s // d) for s, d in zip(spatial, dilation))
+        taps = tuple(-(-s // d) for s, d in zip(spatial, dilation, strict=True))
         drawn = gaussian(rng, (channels * math.prod(taps), k), feedback_std(scale, k))
         kernel = np.moveaxis(drawn.reshape(channels, *taps, k), -1, 1)
         if scale == "fan_in" and groups > 1:  # each channel sums over its group's classes only

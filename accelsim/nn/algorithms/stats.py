@@ -53,31 +53,47 @@ def layer_stats(network, x: np.ndarray, y: np.ndarray, algorithm: str) -> dict[s
     _, errors = backward(network.layers, records, e.reshape(logits.shape), plan)
     out: dict[str, dict] = {}
     previous = np.asarray(x, dtype=np.float32)
-    for layer, record in zip(network.layers, records):
+    for layer, record in zip(network.layers, records, strict=True):
         if layer.has_params:
             source = plan.source(layer.name)
-            figures: dict = {"error_source": "bp", "feedback": "none",
-                             "feedback_density": 0.0, "feedback_bytes": 0,
-                             "feedback_dense_bytes": 0}
+            figures: dict = {
+                "error_source": "bp",
+                "feedback": "none",
+                "feedback_density": 0.0,
+                "feedback_bytes": 0,
+                "feedback_dense_bytes": 0,
+            }
             down = plan.down.get(layer.name)
             if isinstance(source, Direct):
                 op = source.operator
                 signal = source.signal
-                k = (math.prod(network.output_shape) if signal == "output"
-                     else math.prod(layer_by(network, signal).output_shape))
+                k = (
+                    math.prod(network.output_shape)
+                    if signal == "output"
+                    else math.prod(layer_by(network, signal).output_shape)
+                )
                 if isinstance(op, PooledSignal):
                     k = layer_by(network, signal).output_shape[0]
                 if isinstance(op, SequenceFeedback):
                     dense = op.dense_matrix().size * 4
                 else:
                     dense = 4 * math.prod(op.target_shape) * k
-                figures.update(error_source="direct", signal=signal, feedback=_form(op),
-                               feedback_density=operator_density(op, k),
-                               feedback_bytes=operator_bytes(op), feedback_dense_bytes=dense)
+                figures.update(
+                    error_source="direct",
+                    signal=signal,
+                    feedback=_form(op),
+                    feedback_density=operator_density(op, k),
+                    feedback_bytes=operator_bytes(op),
+                    feedback_dense_bytes=dense,
+                )
             elif down:
                 size = int(sum(a.nbytes for a in down.values()))
-                figures.update(feedback="fa", feedback_density=1.0, feedback_bytes=size,
-                               feedback_dense_bytes=size)
+                figures.update(
+                    feedback="fa",
+                    feedback_density=1.0,
+                    feedback_bytes=size,
+                    feedback_dense_bytes=size,
+                )
             figures.update(
                 input_zero_fraction=_zeros(previous),
                 output_zero_fraction=_zeros(record.h),

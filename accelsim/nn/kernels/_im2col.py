@@ -41,18 +41,19 @@ def _zero(a, start, count):
 
 
 @njit(cache=True)
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col):
-    """Fill ``col`` (C*kh*kw, ho*wo) from one sample ``x`` (C, H, W); both C-contiguous."""
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col, c0):
+    """Fill columns [c0, c0 + ho*wo) of ``col`` (C*kh*kw, L) from one sample ``x`` (C, H, W);
+    both C-contiguous (several samples can sit side by side in one ``col``)."""
     c_in, h, w = x.shape
     src = x.reshape(x.size)
     dst = col.reshape(col.size)
-    p = ho * wo
+    stride_row = col.shape[1]
     usw = np.uint64(sw)
     for c in range(c_in):
         for i in range(kh):
             oh_lo, oh_hi = valid_range(ho, h, sh, i * dh - ph)
             for j in range(kw):
-                row = ((c * kh + i) * kw + j) * p
+                row = ((c * kh + i) * kw + j) * stride_row + c0
                 off_w = j * dw - pw
                 ow_lo, ow_hi = valid_range(wo, w, sw, off_w)
                 run = np.uint64(ow_hi - ow_lo)
@@ -73,18 +74,19 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col):
 
 
 @njit(cache=True)
-def col2im(col, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, x):
-    """Add ``col`` (C*kh*kw, ho*wo) onto one sample ``x`` (C, H, W) (the adjoint of im2col)."""
+def col2im(col, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, c0, x):
+    """Add columns [c0, c0 + ho*wo) of ``col`` (C*kh*kw, L) onto one sample ``x`` (C, H, W)
+    (the adjoint of im2col)."""
     c_in, h, w = x.shape
     dst = x.reshape(x.size)
     src = col.reshape(col.size)
-    p = ho * wo
+    stride_row = col.shape[1]
     usw = np.uint64(sw)
     for c in range(c_in):
         for i in range(kh):
             oh_lo, oh_hi = valid_range(ho, h, sh, i * dh - ph)
             for j in range(kw):
-                row = ((c * kh + i) * kw + j) * p
+                row = ((c * kh + i) * kw + j) * stride_row + c0
                 off_w = j * dw - pw
                 ow_lo, ow_hi = valid_range(wo, w, sw, off_w)
                 run = np.uint64(ow_hi - ow_lo)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from accelsim.nn.kernels import _conv_shift as shift
 from accelsim.nn.kernels._im2col import col2im, im2col, out_size
 from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
 
@@ -25,73 +26,124 @@ Pair = tuple[int, int]
 
 
 @njit(cache=True)
-def _forward_block(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, y4):
+def _forward_block(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, per, y4):
     groups, cg = x4.shape[1], x4.shape[2]
     cog = w3.shape[1]
-    col = np.empty((cg * kh * kw, ho * wo), np.float32)
-    for n in range(lo, hi):
+    p = ho * wo
+    col = np.empty((cg * kh * kw, per * p), np.float32)
+    out = np.empty((cog, per * p), np.float32)
+    for n0 in range(lo, hi, per):
+        m = min(per, hi - n0)
+        if m < per:  # the last, shorter block gets buffers of its own width
+            col = np.empty((cg * kh * kw, m * p), np.float32)
+            out = np.empty((cog, m * p), np.float32)
         for g in range(groups):
-            im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
-            out = y4[n, g]
+            for s in range(m):
+                im2col(x4[n0 + s, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col, s * p)
             np.dot(w3[g], col, out)
-            if b.shape[0] > 0:
+            for s in range(m):
+                dst = y4[n0 + s, g]
                 for o in range(cog):
-                    out[o] += b[g * cog + o]
+                    bias = b[g * cog + o] if b.shape[0] > 0 else np.float32(0.0)
+                    for q in range(p):
+                        dst[o, q] = out[o, s * p + q] + bias
 
 
 @njit(cache=True, parallel=True)
-def _forward(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, y4):
+def _forward(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, per, y4):
     n = x4.shape[0]
     for t in prange(threads):
         lo, hi = t * n // threads, (t + 1) * n // threads
-        _forward_block(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, y4)
+        _forward_block(x4, w3, b, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, per, y4)
 
 
 @njit(cache=True)
-def _backward_data_block(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dx4):
-    groups = dy4.shape[1]
-    dcol = np.empty((wt3.shape[1], ho * wo), np.float32)
-    for n in range(lo, hi):
-        dx4[n] = 0.0
+def _backward_data_block(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, per, dx4):
+    groups, cog = dy4.shape[1], dy4.shape[2]
+    p = ho * wo
+    dcol = np.empty((wt3.shape[1], per * p), np.float32)
+    dyb = np.empty((cog, per * p), np.float32)
+    for n0 in range(lo, hi, per):
+        m = min(per, hi - n0)
+        if m < per:
+            dcol = np.empty((wt3.shape[1], m * p), np.float32)
+            dyb = np.empty((cog, m * p), np.float32)
+        for s in range(m):
+            dx4[n0 + s] = 0.0
         for g in range(groups):
-            np.dot(wt3[g], dy4[n, g], dcol)
-            col2im(dcol, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, dx4[n, g])
+            for s in range(m):
+                dyb[:, s * p : (s + 1) * p] = dy4[n0 + s, g]
+            np.dot(wt3[g], dyb, dcol)
+            for s in range(m):
+                col2im(dcol, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, s * p, dx4[n0 + s, g])
 
 
 @njit(cache=True, parallel=True)
-def _backward_data(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, dx4):
+def _backward_data(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, per, dx4):
     n = dy4.shape[0]
     for t in prange(threads):
         lo, hi = t * n // threads, (t + 1) * n // threads
-        _backward_data_block(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dx4)
+        _backward_data_block(dy4, wt3, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, per, dx4)
 
 
 @njit(cache=True)
-def _backward_weight_block(x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dw3, db):
+def _backward_weight_block(x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, per, dw3, db):
     groups, cg = x4.shape[1], x4.shape[2]
     cog = dy4.shape[2]
-    col = np.empty((cg * kh * kw, ho * wo), np.float32)
+    p = ho * wo
+    col = np.empty((cg * kh * kw, per * p), np.float32)
+    dyb = np.empty((cog, per * p), np.float32)
     tmp = np.empty((cog, cg * kh * kw), np.float32)
     dw3[:] = 0.0
     db[:] = 0.0
-    for n in range(lo, hi):
+    for n0 in range(lo, hi, per):
+        m = min(per, hi - n0)
+        if m < per:
+            col = np.empty((cg * kh * kw, m * p), np.float32)
+            dyb = np.empty((cog, m * p), np.float32)
         for g in range(groups):
-            im2col(x4[n, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col)
-            dyg = dy4[n, g]
-            np.dot(dyg, col.T, tmp)
+            for s in range(m):
+                im2col(x4[n0 + s, g], kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, col, s * p)
+                dyb[:, s * p : (s + 1) * p] = dy4[n0 + s, g]
+            np.dot(dyb, col.T, tmp)
             dw3[g] += tmp
             for o in range(cog):
-                db[g * cog + o] += dyg[o].sum()
+                db[g * cog + o] += dyb[o].sum()
 
 
 @njit(cache=True, parallel=True)
-def _backward_weight(x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, dw_parts, db_parts):
+def _backward_weight(
+    x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, threads, per, dw_parts, db_parts
+):
     n = x4.shape[0]
     for t in prange(threads):
         lo, hi = t * n // threads, (t + 1) * n // threads
         _backward_weight_block(
-            x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, dw_parts[t], db_parts[t]
+            x4, dy4, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo, lo, hi, per, dw_parts[t], db_parts[t]
         )
+
+
+# Samples per im2col GEMM: enough to give the GEMM about this many columns (small outputs,
+# e.g. MNIST-1D's length-10 feature maps, otherwise pay BLAS call overhead per sample).
+GEMM_MIN_COLUMNS = 256
+
+
+def _per_block(p: int, n: int, threads: int) -> int:
+    return max(1, min(-(-GEMM_MIN_COLUMNS // p), -(-n // threads)))
+
+
+# Stride-1 convolutions use shifted GEMMs (``_conv_shift``) when the group has at least this
+# many input channels: the per-tap GEMMs have K = C_in (forward) or M = C_in (data gradient),
+# and below these sizes im2col + one GEMM measured faster (LeNet's 1- and 3-channel inputs).
+SHIFT_MIN_CHANNELS = 4
+SHIFT_MIN_CHANNELS_DATA = 8
+
+
+def _tap_major(w: np.ndarray, groups: int) -> np.ndarray:
+    """Weights (Co, Cg, kh, kw) -> (G, kh*kw, Cog, Cg), contiguous: one matrix per tap."""
+    co, cg, kh, kw = w.shape
+    w4 = np.asarray(w, np.float32).reshape(groups, co // groups, cg, kh * kw)
+    return np.ascontiguousarray(w4.transpose(0, 3, 1, 2))
 
 
 def _work(n: int, co: int, kg: int, p: int) -> int:
@@ -126,9 +178,14 @@ def conv2d_forward(
     w3 = np.ascontiguousarray(w, np.float32).reshape(groups, co // groups, -1)
     bias = np.zeros(0, np.float32) if b is None else np.ascontiguousarray(b, np.float32)
     y = np.empty((n, groups, co // groups, ho * wo), np.float32)
+    threads = num_threads(n, _work(n, co, w3.shape[2], ho * wo))
     with single_threaded_blas():
-        threads = num_threads(n, _work(n, w3.shape[0] * w3.shape[1], w3.shape[2], ho * wo))
-        _forward(x4, w3, bias, kh, kw, *stride, *padding, *dilation, ho, wo, threads, y)
+        if tuple(stride) == (1, 1) and c // groups >= SHIFT_MIN_CHANNELS:
+            wt4 = _tap_major(w, groups)
+            shift.forward(x4, wt4, bias, kh, kw, *padding, *dilation, ho, wo, threads, y)
+        else:
+            per = _per_block(ho * wo, n, threads)
+            _forward(x4, w3, bias, kh, kw, *stride, *padding, *dilation, ho, wo, threads, per, y)
     return y.reshape(n, co, ho, wo)
 
 
@@ -149,9 +206,16 @@ def conv2d_backward_data(
     w3 = np.asarray(w, np.float32).reshape(groups, co // groups, -1)
     wt3 = np.ascontiguousarray(w3.transpose(0, 2, 1))
     dx = np.empty((n, groups, c // groups, h, wid), np.float32)
+    threads = num_threads(n, _work(n, co, wt3.shape[1], ho * wo))
+    full = padding[0] <= (kh - 1) * dilation[0] and padding[1] <= (kw - 1) * dilation[1]
     with single_threaded_blas():
-        threads = num_threads(n, _work(n, co, wt3.shape[1], ho * wo))
-        _backward_data(dy4, wt3, kh, kw, *stride, *padding, *dilation, ho, wo, threads, dx)
+        if tuple(stride) == (1, 1) and full and c // groups >= SHIFT_MIN_CHANNELS_DATA:
+            dy5 = dy4.reshape(n, groups, co // groups, ho, wo)
+            wt4 = _tap_major(w, groups)
+            shift.backward_data(dy5, wt4, kh, kw, *padding, *dilation, h, wid, threads, dx)
+        else:
+            per = _per_block(ho * wo, n, threads)
+            _backward_data(dy4, wt3, kh, kw, *stride, *padding, *dilation, ho, wo, threads, per, dx)
     return dx.reshape(n, c, h, wid)
 
 
@@ -172,11 +236,21 @@ def conv2d_backward_weight(
     dy4 = np.ascontiguousarray(dy, np.float32).reshape(n, groups, co // groups, ho * wo)
     kg = (c // groups) * kh * kw
     threads = num_threads(n, _work(n, co, kg, ho * wo))
-    dw_parts = np.empty((threads, groups, co // groups, kg), np.float32)
     db_parts = np.empty((threads, co), np.float32)
+    cg, cog = c // groups, co // groups
+    if tuple(stride) == (1, 1) and cg >= SHIFT_MIN_CHANNELS:
+        dw_parts = np.empty((threads, groups, kh * kw, cog, cg), np.float32)
+        dy5 = dy4.reshape(n, groups, cog, ho, wo)
+        with single_threaded_blas():
+            shift.backward_weight(x4, dy5, kh, kw, *padding, *dilation, threads, dw_parts, db_parts)
+        dwt = dw_parts.sum(axis=0) if threads > 1 else dw_parts[0]
+        dw = np.ascontiguousarray(dwt.transpose(0, 2, 3, 1)).reshape(w_shape)
+        return dw, (db_parts.sum(axis=0) if threads > 1 else db_parts[0])
+    dw_parts = np.empty((threads, groups, co // groups, kg), np.float32)
+    per = _per_block(ho * wo, n, threads)
     with single_threaded_blas():
         _backward_weight(
-            x4, dy4, kh, kw, *stride, *padding, *dilation, ho, wo, threads, dw_parts, db_parts
+            x4, dy4, kh, kw, *stride, *padding, *dilation, ho, wo, threads, per, dw_parts, db_parts
         )
     dw = dw_parts.sum(axis=0) if threads > 1 else dw_parts[0]
     db = db_parts.sum(axis=0) if threads > 1 else db_parts[0]

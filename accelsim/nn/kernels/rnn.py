@@ -33,12 +33,18 @@ CELL_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 # least-squares rational fit (iteratively reweighted towards the largest errors) on [0, 9].
 # Max absolute error in float32 4.3e-7 over [-12, 12]. libm's tanh is scalar (about 30 ns an
 # element here, no SVML); this form vectorizes and costs under 0.5 ns.
-_P0, _P1, _P2, _P3 = np.float32(8.99999975), np.float32(95.3832232), np.float32(183.298976), (
-    np.float32(53.3760719)
+_P0, _P1, _P2, _P3 = (
+    np.float32(8.99999975),
+    np.float32(95.3832232),
+    np.float32(183.298976),
+    (np.float32(53.3760719)),
 )
 _P4, _P5, _P6 = np.float32(-7.85069581), np.float32(1.66499366), np.float32(-0.218146301)
-_Q0, _Q1, _Q2, _Q3 = np.float32(1.0), np.float32(37.5981266), np.float32(160.716907), (
-    np.float32(135.339404)
+_Q0, _Q1, _Q2, _Q3 = (
+    np.float32(1.0),
+    np.float32(37.5981266),
+    np.float32(160.716907),
+    (np.float32(135.339404)),
 )
 _CLIP = np.float32(9.0)
 _INV_CLIP = np.float32(1.0 / 9.0)
@@ -104,8 +110,11 @@ def _lstm_steps(xp, w_hh_t, b_hh, h_all, c_all, gates, chunks):
                 g, xr, hr = gates[n, t], xp[n, t], hh[n]
                 for j in range(size):
                     g[j] = fast_tanh((xr[j] + hr[j] + b_hh[j]) * scale[j]) * scale[j] + shift[j]
-                gi, gf, gg, go = g[:hidden], g[hidden : 2 * hidden], g[2 * hidden : 3 * hidden], (
-                    g[3 * hidden :]
+                gi, gf, gg, go = (
+                    g[:hidden],
+                    g[hidden : 2 * hidden],
+                    g[2 * hidden : 3 * hidden],
+                    (g[3 * hidden :]),
                 )
                 crow, hrow, cout, hout = c[n], h[n], c_all[n, t], h_all[n, t]
                 for j in range(hidden):
@@ -308,8 +317,7 @@ def recurrent_gate_errors(
             _lstm_back_steps(dh, saved[2], saved[3], w_hh, d_in, through_time, chunks)
         else:
             d_hid = np.empty_like(d_in)
-            _gru_back_steps(dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, through_time,
-                            chunks)
+            _gru_back_steps(dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, through_time, chunks)
     return d_in, d_hid
 
 
