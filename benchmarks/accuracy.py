@@ -8,6 +8,7 @@ mean and min-max over seeds is written into the ``core`` section of docs/results
 
     python benchmarks/accuracy.py                         # everything, seeds 0 1 2
     python benchmarks/accuracy.py --workloads mlp_mnist1d --algorithms bp dfa --seeds 0
+    python benchmarks/accuracy.py --only lenet_mnist/dfa/epochs=20 --seeds 1 2
     python benchmarks/accuracy.py --table-only            # rewrite the table from the cache
 
 Kernels run with one numba thread by default (``--threads``): on a shared 2-core machine the
@@ -77,6 +78,13 @@ EXPERIMENTS: list[Experiment] = [
         "dfa",
         {"epochs": 20},
         label="epochs=20",
+        target=Target(0.980, "error <= 2.0 % (biotorch 1.61 %)"),
+    ),
+    Experiment(
+        "lenet_mnist.yaml",
+        "dfa",
+        {"epochs": 20, "feedback": {"conv_mode": "conv"}},
+        label="epochs=20,conv_mode=conv",
         target=Target(0.980, "error <= 2.0 % (biotorch 1.61 %)"),
     ),
     Experiment("mlp_mnist.yaml", "bp"),
@@ -165,6 +173,25 @@ def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -
     return "\n".join(lines)
 
 
+NOTES = """
+Notes (core, issue 2):
+
+- Settings: each workload file's `training:` section, the same for every algorithm (Adam,
+  cosine schedule; see docs/workloads.md). Accuracy is the test accuracy after the last epoch,
+  not the best epoch. Runs used one numba thread each on a shared 2-core machine.
+- MNIST-1D MLP: the reference 68 % (Greydanus 2020) comes from an MLP whose second layer is
+  residual (`h = h + relu(W2 h)`, mnist1d's `MLPBase`); the plain 40-100-100-10 MLP asked for
+  here overfits (100 % training accuracy) and stays a few points below it with every setting
+  tried (Adam 1e-3..1e-2, SGD, weight decay 0..5e-3, batch 32/100, 20-60 epochs: 61-66 %).
+  DFA stays 5-9 points below BP (means over 3 seeds) in all of them.
+- MNIST-1D CNN: the reference 94 % used 6000 Adam steps at lr 1e-2 without shuffling; 100 epochs
+  (4000 steps) with a cosine schedule reach about 93 %. FA and DFA train the conv layers poorly
+  here (dense DFA feedback, docs/algorithms.md), far below BP.
+- LeNet on MNIST: 5 epochs reach the BP target; DFA is still improving after 5 epochs (the
+  biotorch figure is from a much longer schedule), hence the `epochs=20` and `lr=0.003` rows.
+"""
+
+
 def write_section(text: str) -> None:
     doc = RESULTS_MD.read_text(encoding="utf-8")
     pattern = re.compile(
@@ -181,6 +208,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workloads", nargs="*", help="workload stems, e.g. mlp_mnist1d")
     parser.add_argument("--algorithms", nargs="*", help="e.g. bp dfa")
+    parser.add_argument(
+        "--only", nargs="*", help="experiment names, e.g. lenet_mnist/dfa/epochs=20"
+    )
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None, help="override every workload's")
     parser.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
@@ -193,6 +223,7 @@ def main() -> None:
         for e in EXPERIMENTS
         if (not args.workloads or Path(e.workload).stem in args.workloads)
         and (not args.algorithms or e.algorithm in args.algorithms)
+        and (not args.only or e.name in args.only)
     ]
     CACHE.mkdir(parents=True, exist_ok=True)
     # seed-major order: one run of everything first, so a partial benchmark covers all rows
@@ -215,8 +246,8 @@ def main() -> None:
             flush=True,
         )
         if not args.no_docs:
-            write_section(table(EXPERIMENTS, args.seeds, args.epochs))
-    text = table(EXPERIMENTS, args.seeds, args.epochs)
+            write_section(table(EXPERIMENTS, args.seeds, args.epochs) + "\n" + NOTES)
+    text = table(EXPERIMENTS, args.seeds, args.epochs) + "\n" + NOTES
     print(text)
     if not args.no_docs:
         write_section(text)

@@ -148,6 +148,37 @@ def test_batch_split_over_threads_gives_the_same_result_as_one_sample_at_a_time(
     np.testing.assert_array_equal(whole, single)
 
 
+@pytest.mark.parametrize("per", [1, 2, 3])
+def test_im2col_path_with_several_samples_per_gemm_matches_reference(monkeypatch, per):
+    from accelsim.nn.kernels import conv
+
+    case = (5, 6, 7, 8, 4, (3, 2), (2, 1), (1, 1), (1, 2), 2)  # 3 channels/group: im2col path
+    x, w, b, s, p, d, g = make(case, seed=10)
+    x64, w64, b64 = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
+    want = reference_conv2d(x64, w64, b64, s, p, d, g)
+    positions = want.shape[2] * want.shape[3]
+    monkeypatch.setattr(conv, "GEMM_MIN_COLUMNS", per * positions)  # blocks of `per` samples
+    dy = np.random.default_rng(11).standard_normal(want.shape)
+    assert_close(conv2d_forward(x, w, b, s, p, d, g), want)
+    dx = conv2d_backward_data(dy.astype(np.float32), w, x.shape, s, p, d, g)
+    dw, db = conv2d_backward_weight(x, dy.astype(np.float32), w.shape, s, p, d, g)
+    assert_close(
+        dx,
+        numeric_grad(
+            lambda v: float((reference_conv2d(v, w64, b64, s, p, d, g) * dy).sum()), x64.copy()
+        ),
+        1e-4,
+    )
+    assert_close(
+        dw,
+        numeric_grad(
+            lambda v: float((reference_conv2d(x64, v, b64, s, p, d, g) * dy).sum()), w64.copy()
+        ),
+        1e-4,
+    )
+    assert_close(db, dy.sum(axis=(0, 2, 3)), 1e-4)
+
+
 def test_shifted_gemm_and_im2col_paths_agree(monkeypatch):
     from accelsim.nn.kernels import conv
 

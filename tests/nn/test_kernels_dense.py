@@ -159,3 +159,35 @@ def test_blas_is_single_threaded_inside_kernels_and_restored_after():
     after = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     assert inside and all(n == 1 for n in inside)
     assert after == before
+
+
+def test_kernels_run_the_blas_numba_calls_single_threaded():
+    from threadpoolctl import threadpool_info
+
+    x = np.ones((4, 3), np.float32)
+    linear_forward(x, np.ones((2, 3), np.float32), None)
+    scipy_blas = [
+        lib
+        for lib in threadpool_info()
+        if lib["user_api"] == "blas" and "numpy" not in lib["filepath"]
+    ]
+    assert scipy_blas and all(lib["num_threads"] == 1 for lib in scipy_blas)
+
+
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (True, False), (False, True)])
+def test_strided_gemm_accumulates_into_views_of_bigger_buffers(trans_a, trans_b):
+    from accelsim.nn.kernels._gemm import gemm
+
+    rng = np.random.default_rng(5)
+    big_a = rng.standard_normal((9, 11)).astype(np.float32)
+    big_b = rng.standard_normal((10, 12)).astype(np.float32)
+    c = rng.standard_normal((4, 6)).astype(np.float32)
+    m, n, k = 4, 6, 7
+    # op(A) is m x k and op(B) k x n, both read from inside the bigger buffers (offset 1 or 2).
+    a_mat = big_a[1 : 1 + k, 1 : 1 + m].T if trans_a else big_a[1 : 1 + m, 1 : 1 + k]
+    b_mat = big_b[2 : 2 + n, 2 : 2 + k].T if trans_b else big_b[2 : 2 + k, 2 : 2 + n]
+    want = c.astype(np.float64) + a_mat.astype(np.float64) @ b_mat.astype(np.float64)
+    a_flat, b_flat = big_a.reshape(-1)[11 + 1 :], big_b.reshape(-1)[2 * 12 + 2 :]
+    scratch = np.zeros(2, np.float32)
+    gemm(trans_a, trans_b, m, n, k, a_flat, 11, b_flat, 12, 1.0, c.reshape(-1), 6, scratch)
+    assert_close(c, want)

@@ -35,7 +35,7 @@ def _copy_rows(src, s0, s_ld, dst, d0, d_ld, rows, run):
 
 
 @njit(cache=True)
-def _forward_block(x4, wt4, b, kh, kw, ph, pw, dh, dw, ho, wo, lo, hi, y4):
+def forward_block(x4, wt4, b, kh, kw, ph, pw, dh, dw, ho, wo, lo, hi, y4):
     groups, cg, h, w = x4.shape[1], x4.shape[2], x4.shape[3], x4.shape[4]
     cog = wt4.shape[2]
     hp, wp = h + 2 * ph, w + 2 * pw
@@ -81,11 +81,11 @@ def forward(x4, wt4, b, kh, kw, ph, pw, dh, dw, ho, wo, threads, y4):
     n = x4.shape[0]
     for t in prange(threads):
         lo, hi = t * n // threads, (t + 1) * n // threads
-        _forward_block(x4, wt4, b, kh, kw, ph, pw, dh, dw, ho, wo, lo, hi, y4)
+        forward_block(x4, wt4, b, kh, kw, ph, pw, dh, dw, ho, wo, lo, hi, y4)
 
 
 @njit(cache=True)
-def _backward_data_block(dy4, wt4, kh, kw, ph, pw, dh, dw, h, w, lo, hi, dx4):
+def backward_data_block(dy4, wt4, kh, kw, ph, pw, dh, dw, h, w, lo, hi, dx4):
     groups, cog, ho, wo = dy4.shape[1], dy4.shape[2], dy4.shape[3], dy4.shape[4]
     cg = wt4.shape[3]
     qh, qw = (kh - 1) * dh - ph, (kw - 1) * dw - pw
@@ -126,11 +126,11 @@ def backward_data(dy4, wt4, kh, kw, ph, pw, dh, dw, h, w, threads, dx4):
     n = dy4.shape[0]
     for t in prange(threads):
         lo, hi = t * n // threads, (t + 1) * n // threads
-        _backward_data_block(dy4, wt4, kh, kw, ph, pw, dh, dw, h, w, lo, hi, dx4)
+        backward_data_block(dy4, wt4, kh, kw, ph, pw, dh, dw, h, w, lo, hi, dx4)
 
 
 @njit(cache=True)
-def _backward_weight_block(x4, dy4, kh, kw, ph, pw, dh, dw, lo, hi, dwt4, db):
+def backward_weight_block(x4, dy4, kh, kw, ph, pw, dh, dw, lo, hi, dwt4, db):
     groups, cg, h, w = x4.shape[1], x4.shape[2], x4.shape[3], x4.shape[4]
     cog, ho, wo = dy4.shape[2], dy4.shape[3], dy4.shape[4]
     hp, wp = h + 2 * ph, w + 2 * pw
@@ -177,4 +177,4 @@ def backward_weight(x4, dy4, kh, kw, ph, pw, dh, dw, threads, dw_parts, db_parts
     n = x4.shape[0]
     for t in prange(threads):
         lo, hi = t * n // threads, (t + 1) * n // threads
-        _backward_weight_block(x4, dy4, kh, kw, ph, pw, dh, dw, lo, hi, dw_parts[t], db_parts[t])
+        backward_weight_block(x4, dy4, kh, kw, ph, pw, dh, dw, lo, hi, dw_parts[t], db_parts[t])

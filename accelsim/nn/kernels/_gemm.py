@@ -12,7 +12,6 @@ operands are passed to the Fortran routine swapped.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, types
 from numba.np.linalg import _BLAS
 
@@ -48,26 +47,3 @@ def gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, scalars):
         ldc,
     )
     assert status == 0
-
-
-def _self_test() -> bool:  # pragma: no cover - used while developing
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((3, 5)).astype(np.float32)
-    b = rng.standard_normal((5, 4)).astype(np.float32)
-    c = np.zeros((3, 4), np.float32)
-    gemm(
-        False,
-        False,
-        3,
-        4,
-        5,
-        a.ravel(),
-        5,
-        b.ravel(),
-        4,
-        0.0,
-        c.ravel(),
-        4,
-        np.zeros(2, np.float32),
-    )
-    return bool(np.allclose(c, a @ b, atol=1e-5))

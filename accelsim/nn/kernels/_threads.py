@@ -4,9 +4,10 @@ The kernels split a batch over numba threads (``prange``) and call a small matri
 (``np.dot``, which numba binds to SciPy's OpenBLAS) inside each thread. A multi-threaded BLAS
 called from inside those threads, or one whose idle workers keep spinning after a call, fights
 the numba workers for the two cores: on the reference machine one im2col + GEMM case took 20 ms
-with default settings and 4.7 ms with BLAS limited to one thread. So every kernel call limits the
-BLAS libraries to one thread while it runs and restores the previous count afterwards; users get
-the speed without setting environment variables.
+with default settings and 4.7 ms with BLAS limited to one thread. So the kernels set that BLAS
+to one thread at their first call (``kernel_blas_single_threaded``), ask numba's OpenMP workers
+to sleep rather than spin when idle (``prefer_passive_openmp_wait``), and keep small work out of
+parallel regions (``num_threads``); users get the speed without setting environment variables.
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ def _blas_controllers() -> list:
 
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """Run the body with every BLAS library limited to one thread, then restore the counts."""
+    """Run the body with every BLAS library limited to one thread, then restore the counts.
+
+    For callers that want NumPy's own BLAS quiet during a training loop; the kernels themselves
+    use :func:`kernel_blas_single_threaded`.
+    """
     libs = _blas_controllers()
     before = [lib.get_num_threads() for lib in libs]
     for lib, n in zip(libs, before, strict=True):
@@ -49,6 +54,26 @@ def single_threaded_blas() -> Iterator[None]:
         for lib, n in zip(libs, before, strict=True):
             if n != 1:
                 lib.set_num_threads(n)
+
+
+_KERNEL_BLAS_DONE = False
+
+
+def kernel_blas_single_threaded() -> None:
+    """Limit the BLAS that numba's ``np.dot`` calls (SciPy's) to one thread, once per process.
+
+    Done once and left so, not per call: restoring the count after each kernel woke OpenBLAS's
+    workers, which then spin for a while after every call (a LeNet step: 4.1 ms of CPU per step
+    instead of 2.5 ms). NumPy's BLAS is a separate library in the PyPI wheels and keeps its
+    threads; where both share one BLAS, NumPy's products become single-threaded too.
+    """
+    global _KERNEL_BLAS_DONE
+    if _KERNEL_BLAS_DONE:
+        return
+    for lib in _blas_controllers():
+        if "numpy" not in lib.filepath or len(_blas_controllers()) == 1:
+            lib.set_num_threads(1)
+    _KERNEL_BLAS_DONE = True
 
 
 # Below about this many multiply-adds (or element operations) per thread, waking a sleeping

@@ -1,12 +1,14 @@
-"""Convolution kernels (2-D, NCHW, PyTorch layouts) as im2col + small GEMMs per sample.
+"""Convolution kernels (2-D, NCHW, PyTorch layouts) as GEMMs: forward, data and weight gradient.
 
 Forward:        y[n, o, p]   = b[o] + sum_k W[o, k] col_n[k, p]      (per group)
 Backward data:  dx_n         = col2im(W^T dy_n)
 Backward weight: dW[o, k]    = sum_n sum_p dy[n, o, p] col_n[k, p],  db[o] = sum_{n,p} dy[n, o, p]
 where k runs over (c, i, j) of the group's input channels and kernel taps and p over output
-positions (see ``_im2col``). The batch is split into one contiguous block per numba thread; each
-thread builds ``col_n`` in its own buffer (it stays in cache) and calls single-threaded BLAS.
-1-D convolutions are 2-D ones with H = 1 (``conv1d_*``).
+positions (see ``_im2col``). Stride-1 convolutions with enough channels skip the ``col`` copy
+and sum one shifted GEMM per kernel tap instead (``_conv_shift``); the rest build ``col`` for a
+block of samples and multiply once. The batch is split into one contiguous block per numba
+thread, each with its own buffers and single-threaded BLAS. 1-D convolutions are 2-D ones with
+H = 1 (``conv1d_*``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from numba import njit, prange
 
 from accelsim.nn.kernels import _conv_shift as shift
 from accelsim.nn.kernels._im2col import col2im, im2col, out_size
-from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
+from accelsim.nn.kernels._threads import kernel_blas_single_threaded, num_threads
 
 Pair = tuple[int, int]
 
@@ -179,13 +181,20 @@ def conv2d_forward(
     bias = np.zeros(0, np.float32) if b is None else np.ascontiguousarray(b, np.float32)
     y = np.empty((n, groups, co // groups, ho * wo), np.float32)
     threads = num_threads(n, _work(n, co, w3.shape[2], ho * wo))
-    with single_threaded_blas():
-        if tuple(stride) == (1, 1) and c // groups >= SHIFT_MIN_CHANNELS:
-            wt4 = _tap_major(w, groups)
-            shift.forward(x4, wt4, bias, kh, kw, *padding, *dilation, ho, wo, threads, y)
+    kernel_blas_single_threaded()
+    if tuple(stride) == (1, 1) and c // groups >= SHIFT_MIN_CHANNELS:
+        wt4 = _tap_major(w, groups)
+        if threads == 1:  # no parallel region: waking idle workers can cost ms under load
+            shift.forward_block(x4, wt4, bias, kh, kw, *padding, *dilation, ho, wo, 0, n, y)
         else:
-            per = _per_block(ho * wo, n, threads)
-            _forward(x4, w3, bias, kh, kw, *stride, *padding, *dilation, ho, wo, threads, per, y)
+            shift.forward(x4, wt4, bias, kh, kw, *padding, *dilation, ho, wo, threads, y)
+    else:
+        per = _per_block(ho * wo, n, threads)
+        geo = (kh, kw, *stride, *padding, *dilation, ho, wo)
+        if threads == 1:
+            _forward_block(x4, w3, bias, *geo, 0, n, per, y)
+        else:
+            _forward(x4, w3, bias, *geo, threads, per, y)
     return y.reshape(n, co, ho, wo)
 
 
@@ -208,14 +217,22 @@ def conv2d_backward_data(
     dx = np.empty((n, groups, c // groups, h, wid), np.float32)
     threads = num_threads(n, _work(n, co, wt3.shape[1], ho * wo))
     full = padding[0] <= (kh - 1) * dilation[0] and padding[1] <= (kw - 1) * dilation[1]
-    with single_threaded_blas():
-        if tuple(stride) == (1, 1) and full and c // groups >= SHIFT_MIN_CHANNELS_DATA:
-            dy5 = dy4.reshape(n, groups, co // groups, ho, wo)
-            wt4 = _tap_major(w, groups)
-            shift.backward_data(dy5, wt4, kh, kw, *padding, *dilation, h, wid, threads, dx)
+    kernel_blas_single_threaded()
+    if tuple(stride) == (1, 1) and full and c // groups >= SHIFT_MIN_CHANNELS_DATA:
+        dy5 = dy4.reshape(n, groups, co // groups, ho, wo)
+        wt4 = _tap_major(w, groups)
+        geo = (kh, kw, *padding, *dilation, h, wid)
+        if threads == 1:
+            shift.backward_data_block(dy5, wt4, *geo, 0, n, dx)
         else:
-            per = _per_block(ho * wo, n, threads)
-            _backward_data(dy4, wt3, kh, kw, *stride, *padding, *dilation, ho, wo, threads, per, dx)
+            shift.backward_data(dy5, wt4, *geo, threads, dx)
+    else:
+        per = _per_block(ho * wo, n, threads)
+        geo = (kh, kw, *stride, *padding, *dilation, ho, wo)
+        if threads == 1:
+            _backward_data_block(dy4, wt3, *geo, 0, n, per, dx)
+        else:
+            _backward_data(dy4, wt3, *geo, threads, per, dx)
     return dx.reshape(n, c, h, wid)
 
 
@@ -241,17 +258,23 @@ def conv2d_backward_weight(
     if tuple(stride) == (1, 1) and cg >= SHIFT_MIN_CHANNELS:
         dw_parts = np.empty((threads, groups, kh * kw, cog, cg), np.float32)
         dy5 = dy4.reshape(n, groups, cog, ho, wo)
-        with single_threaded_blas():
-            shift.backward_weight(x4, dy5, kh, kw, *padding, *dilation, threads, dw_parts, db_parts)
+        kernel_blas_single_threaded()
+        geo = (kh, kw, *padding, *dilation)
+        if threads == 1:
+            shift.backward_weight_block(x4, dy5, *geo, 0, n, dw_parts[0], db_parts[0])
+        else:
+            shift.backward_weight(x4, dy5, *geo, threads, dw_parts, db_parts)
         dwt = dw_parts.sum(axis=0) if threads > 1 else dw_parts[0]
         dw = np.ascontiguousarray(dwt.transpose(0, 2, 3, 1)).reshape(w_shape)
         return dw, (db_parts.sum(axis=0) if threads > 1 else db_parts[0])
     dw_parts = np.empty((threads, groups, co // groups, kg), np.float32)
     per = _per_block(ho * wo, n, threads)
-    with single_threaded_blas():
-        _backward_weight(
-            x4, dy4, kh, kw, *stride, *padding, *dilation, ho, wo, threads, per, dw_parts, db_parts
-        )
+    kernel_blas_single_threaded()
+    geo = (kh, kw, *stride, *padding, *dilation, ho, wo)
+    if threads == 1:
+        _backward_weight_block(x4, dy4, *geo, 0, n, per, dw_parts[0], db_parts[0])
+    else:
+        _backward_weight(x4, dy4, *geo, threads, per, dw_parts, db_parts)
     dw = dw_parts.sum(axis=0) if threads > 1 else dw_parts[0]
     db = db_parts.sum(axis=0) if threads > 1 else db_parts[0]
     return dw.reshape(w_shape).astype(np.float32, copy=False), db

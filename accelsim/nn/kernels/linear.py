@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
+from accelsim.nn.kernels._threads import kernel_blas_single_threaded, num_threads
 
 
 @njit(cache=True, parallel=True)
@@ -26,14 +26,23 @@ def _gemm_rows(a, b, threads, out):
             np.dot(a[lo:hi], b, out[lo:hi])
 
 
+@njit(cache=True)
+def _gemm(a, b, out):
+    np.dot(a, b, out)
+
+
 def _threads_for(rows: int, inner: int, cols: int) -> int:
     return num_threads(rows, rows * inner * cols)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty((a.shape[0], b.shape[1]), np.float32)
-    with single_threaded_blas():
-        _gemm_rows(a, b, _threads_for(a.shape[0], a.shape[1], b.shape[1]), out)
+    kernel_blas_single_threaded()
+    threads = _threads_for(a.shape[0], a.shape[1], b.shape[1])
+    if threads == 1:  # no parallel region: waking idle workers can cost ms under load
+        _gemm(a, b, out)
+    else:
+        _gemm_rows(a, b, threads, out)
     return out
 
 

@@ -200,11 +200,23 @@ def pool2d_forward(
     if mode == "max":
         arg = np.empty((n * c, ho, wo), np.int32)
         if tuple(kernel) == (2, 2) and tuple(padding) == (0, 0):
-            _max_forward_2x2(x3, *stride, ho, wo, threads, y, arg)
+            if threads == 1:  # no parallel region: waking idle workers can cost ms under load
+                if _max_2x2_block(x3, *stride, ho, wo, 0, n * c, y, arg):
+                    _max_block(x3, 2, 2, *stride, 0, 0, ho, wo, 0, n * c, y, arg)
+            else:
+                _max_forward_2x2(x3, *stride, ho, wo, threads, y, arg)
         else:
-            _max_forward(x3, *kernel, *stride, *padding, ho, wo, threads, y, arg)
+            geo = (*kernel, *stride, *padding, ho, wo)
+            if threads == 1:
+                _max_block(x3, *geo, 0, n * c, y, arg)
+            else:
+                _max_forward(x3, *geo, threads, y, arg)
         return y.reshape(n, c, ho, wo), arg.reshape(n, c, ho, wo)
-    _avg_forward(x3, *kernel, *stride, *padding, ho, wo, threads, y)
+    geo = (*kernel, *stride, *padding, ho, wo)
+    if threads == 1:
+        _avg_forward_block(x3, *geo, 0, n * c, y)
+    else:
+        _avg_forward(x3, *geo, threads, y)
     return y.reshape(n, c, ho, wo), None
 
 
@@ -224,10 +236,18 @@ def pool2d_backward(
     dx = np.empty((n * c, h, w), np.float32)
     if mode == "max":
         arg3 = np.ascontiguousarray(argmax).reshape(n * c, ho, wo)
-        _max_backward(dy3, arg3, num_threads(n * c, _WORK_PER_TAP * dx.size), dx)
+        threads = num_threads(n * c, _WORK_PER_TAP * dx.size)
+        if threads == 1:
+            _max_backward_block(dy3, arg3, 0, n * c, dx)
+        else:
+            _max_backward(dy3, arg3, threads, dx)
     else:
         work = _WORK_PER_TAP * n * c * ho * wo * kernel[0] * kernel[1]
-        _avg_backward(dy3, *kernel, *stride, *padding, num_threads(n * c, work), dx)
+        threads = num_threads(n * c, work)
+        if threads == 1:
+            _avg_backward_block(dy3, *kernel, *stride, *padding, 0, n * c, dx)
+        else:
+            _avg_backward(dy3, *kernel, *stride, *padding, threads, dx)
     return dx.reshape(n, c, h, w)
 
 
