@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from accelsim.nn.kernels._threads import num_threads, single_threaded_blas
+from accelsim.nn.kernels._gemm import gemm
+from accelsim.nn.kernels._threads import kernel_blas_single_threaded, num_threads, split
+from accelsim.nn.kernels._threads import single_threaded_blas
 from accelsim.nn.kernels.linear import (
     linear_backward_data,
-    linear_backward_weight,
     linear_forward,
 )
 
@@ -321,6 +322,95 @@ def recurrent_gate_errors(
     return d_in, d_hid
 
 
+@njit(cache=True)
+def _grad_block(d, x, dw, db, lo, hi, shift, steps, scalars):
+    """dw[lo:hi] = d[shift:, lo:hi]^T x[:rows - shift] and db[lo:hi] = column sums of d.
+
+    With ``shift = 1`` (d and x both (N*T, .) in sample-major order) this pairs each step's
+    gate error with the previous step's input; the first step of every sample then meets the
+    last state of the sample before it, which is taken out again with a second small GEMM.
+    """
+    rows, size = d.shape
+    cols = x.shape[1]
+    df, xf, wf = d.reshape(-1), x.reshape(-1), dw.reshape(-1)
+    m = hi - lo
+    gemm(
+        True,
+        False,
+        m,
+        cols,
+        rows - shift,
+        df[shift * size + lo :],
+        size,
+        xf,
+        cols,
+        0.0,
+        wf[lo * cols :],
+        cols,
+        scalars,
+    )
+    if shift:
+        n_batch = rows // steps
+        if n_batch > 1:
+            # rows t = 0 of samples 1.. (stride steps * size) times the last state of the
+            # samples before them (stride steps * cols); subtracted via a scratch product.
+            fix = np.empty((m, cols), np.float32)
+            gemm(
+                True,
+                False,
+                m,
+                cols,
+                n_batch - 1,
+                df[steps * size + lo :],
+                steps * size,
+                xf[(steps - 1) * cols :],
+                steps * cols,
+                0.0,
+                fix.reshape(-1),
+                cols,
+                scalars,
+            )
+            for i in range(m):
+                for j in range(cols):
+                    dw[lo + i, j] -= fix[i, j]
+    acc = db[lo:hi]
+    acc[:] = 0.0
+    for r in range(rows):
+        row = d[r, lo:hi]
+        for j in range(m):
+            acc[j] += row[j]
+
+
+@njit(cache=True, parallel=True)
+def _grad_parallel(d, x, dw, db, shift, steps, threads):
+    scalars = np.empty((threads, 2), np.float32)
+    size = d.shape[1]
+    for part in prange(threads):
+        # blocks of gate rows, multiples of 16 so every thread starts on a cache line
+        lo = min(size, (part * size // threads + 15) // 16 * 16)
+        hi = (
+            size
+            if part == threads - 1
+            else min(size, ((part + 1) * size // threads + 15) // 16 * 16)
+        )
+        if hi > lo:
+            _grad_block(d, x, dw, db, lo, hi, shift, steps, scalars[part])
+
+
+def _weight_grad(d: np.ndarray, x: np.ndarray, shift: int, steps: int):
+    """(d[shift:]^T x[:-shift] without cross-sample pairs, column sums of d); d, x 2-D."""
+    size, cols = d.shape[1], x.shape[1]
+    dw = np.empty((size, cols), np.float32)
+    db = np.empty(size, np.float32)
+    kernel_blas_single_threaded()
+    threads = num_threads(size // 16, d.shape[0] * size * cols)
+    if threads == 1:
+        _grad_block(d, x, dw, db, 0, size, shift, steps, np.empty(2, np.float32))
+    else:
+        _grad_parallel(d, x, dw, db, shift, steps, threads)
+    return dw, db
+
+
 def recurrent_weight_grads(
     saved: tuple[np.ndarray, ...], d_in: np.ndarray, d_hid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -329,14 +419,12 @@ def recurrent_weight_grads(
     n_batch, steps, features = x.shape
     hidden = h_all.shape[2]
     rows = n_batch * steps
-    dw_ih, db_ih = linear_backward_weight(x.reshape(rows, features), d_in.reshape(rows, -1))
-    # h_{t-1} for every step, with the zero initial state in front.
-    h_prev = np.zeros_like(h_all)
-    h_prev[:, 1:] = h_all[:, :-1]
+    size = d_in.shape[2]
+    dw_ih, db_ih = _weight_grad(d_in.reshape(rows, size), x.reshape(rows, features), 0, steps)
+    # W_hh meets h_{t-1}: the gate errors one row on against the states (zero initial state).
+    dw_hh, db_hh = _weight_grad(d_hid.reshape(rows, size), h_all.reshape(rows, hidden), 1, steps)
     if d_hid is d_in:
-        dw_hh, _ = linear_backward_weight(h_prev.reshape(rows, hidden), d_in.reshape(rows, -1))
-        return dw_ih, dw_hh, db_ih, db_ih.copy()
-    dw_hh, db_hh = linear_backward_weight(h_prev.reshape(rows, hidden), d_hid.reshape(rows, -1))
+        db_hh = db_ih.copy()
     return dw_ih, dw_hh, db_ih, db_hh
 
 
