@@ -5,18 +5,28 @@ docs/dfa-extensions.md): ``density`` of the feedback matrices in (0, 1], ``group
 conv feedback (group-conv error propagation), ``modules`` (a partition of the parameter layers
 into consecutive blocks, each a list of layer names) and ``bp_layers`` (layers trained by BP in
 hybrid DFA). Every name must be a parameter layer of the workload.
+
+``resolve_extensions`` turns the section and an algorithm name into the settings actually
+trained (``ExtensionSettings``), filling absent keys from the preset's defaults (``PRESETS``);
+``error_sources`` says where each parameter layer's error comes from under those settings. The
+functional engine (``accelsim.nn.algorithms``) and the simulator's lowering both call these two,
+so they cannot disagree about what a preset means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accelsim.config.fields import Section
 
 if TYPE_CHECKING:
+    from accelsim.config.training import TrainingSpec
     from accelsim.config.workload import LayerSpec
+
+OUTPUT = "output"  # the signal name of the output error e (as accelsim.nn.algorithms.plan.OUTPUT)
 
 
 @dataclass(frozen=True)
@@ -106,3 +116,91 @@ def _modules(section: Section, names: list[str]) -> tuple[tuple[str, ...], ...]:
             [list(m) for m in modules],
         )
     return tuple(modules)
+
+
+# -- resolution: the settings an algorithm trains with ----------------------------------------
+@dataclass(frozen=True)
+class ExtensionSettings:
+    """Resolved feedback settings for one network and algorithm.
+
+    ``modules`` empty means one module of all layers (plain DFA's routing); ``conv_mode`` is
+    ``training.feedback.conv_mode`` (the form of dense, ungrouped conv feedback).
+    """
+
+    density: float = 1.0
+    groups: int = 1
+    modules: tuple[tuple[str, ...], ...] = ()
+    bp_layers: tuple[str, ...] = ()
+    conv_mode: str = "dense"
+
+
+def pairs_from_top(names: Sequence[str], size: int = 2) -> tuple[tuple[str, ...], ...]:
+    """Consecutive modules of ``size`` layers counted from the output (the bottom may be short)."""
+    cuts = list(range(len(names), 0, -size))
+    return tuple(tuple(names[max(0, end - size) : end]) for end in reversed(cuts))
+
+
+def top_half(names: Sequence[str]) -> tuple[str, ...]:
+    """The upper ceil(n/2) parameter layers."""
+    return tuple(names[len(names) - math.ceil(len(names) / 2) :])
+
+
+# preset -> default of each key (a value, or a function of the parameter-layer names)
+PRESETS: dict[str, dict[str, Any]] = {
+    "sparse-dfa": {"density": 0.1},
+    "modular-dfa": {"modules": pairs_from_top},
+    "hybrid-dfa": {"bp_layers": top_half},
+}
+# algorithms whose routes and feedback ignore ``training.extensions`` (plain DFA keeps its B)
+PLAIN = ("bp", "fa", "dfa", "pdfa")
+
+
+def resolve_extensions(
+    training: TrainingSpec | None, algorithm: str, param_layer_names: Sequence[str]
+) -> ExtensionSettings:
+    """The settings ``algorithm`` trains with: the workload's ``training.extensions`` keys,
+    the preset's defaults for absent keys (extension presets only)."""
+    names = tuple(param_layer_names)
+    conv_mode = training.feedback.conv_mode if training is not None else "dense"
+    if algorithm in PLAIN:
+        return ExtensionSettings(conv_mode=conv_mode)
+    if algorithm not in PRESETS:
+        raise ValueError(f"unknown algorithm {algorithm!r}")
+    spec = training.extensions if training is not None else ExtensionSpec()
+    defaults = PRESETS[algorithm]
+
+    def pick(key: str, fallback: object | Callable[[tuple[str, ...]], object]) -> Any:
+        value = getattr(spec, key)
+        if value is not None:
+            return value
+        default = defaults.get(key, fallback)
+        return default(names) if callable(default) else default
+
+    return ExtensionSettings(
+        density=float(pick("density", 1.0)),
+        groups=int(pick("groups", 1)),
+        modules=tuple(tuple(m) for m in pick("modules", (names,))),
+        bp_layers=tuple(pick("bp_layers", ())),
+        conv_mode=conv_mode,
+    )
+
+
+def error_sources(
+    algorithm: str, settings: ExtensionSettings, param_layer_names: Sequence[str]
+) -> tuple[str | None, ...]:
+    """Per parameter layer, the error it reads directly: ``None`` (by BP from the layer above,
+    or the loss for the last layer), ``OUTPUT`` (the output error e) or the name of the module
+    top whose error it reads (docs/dfa-extensions.md, section 3)."""
+    names = tuple(param_layer_names)
+    last = names[-1]
+    if algorithm in ("bp", "fa"):
+        return (None,) * len(names)
+    top_of = {name: module[-1] for module in settings.modules for name in module}
+    out: list[str | None] = []
+    for name in names:
+        top = top_of.get(name, last)
+        if name in (last, top) or name in settings.bp_layers:
+            out.append(None)
+        else:
+            out.append(OUTPUT if top == last else top)
+    return tuple(out)

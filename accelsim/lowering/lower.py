@@ -6,8 +6,10 @@ Per parameter layer, with batch ``N`` and groups ``g``:
 - EP   (BP/FA, error to the layer below) transposed: M = N*H*W (input positions),
        K = Cout/g*kh*kw, N = Cin/g; linear: M = N, K = out, N = in.
 - WG   M = Cin/g*kh*kw, K = N*Ho*Wo, N = Cout/g; linear: M = in, K = N, N = out.
-- DFA-EP ``d_l = B_l e``: M = N, K = n_classes (or the module's error width), N = n_l outputs
-       (dense feedback) or M = N*Ho*Wo, K = n_classes*kh*kw, N = Cout (convolutional feedback).
+- DFA-EP ``d_l = B_l e``: the GEMMs of the engine's own feedback operator
+       (``accelsim.config.feedback_geometry``): dense M = N, K = n_classes (or the module's
+       error width), N = n_l outputs; conv form N = Cout; CSR and dilated/grouped conv forms
+       as row-balanced or per-group GEMMs whose MACs equal the stored non-zeros of B.
 - WU   element-wise on the vector unit; loss: softmax cross-entropy, element-wise.
 
 Recurrent layers unroll over T steps: per step an input GEMM (N, F, G*H) and a hidden GEMM
@@ -20,10 +22,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from accelsim.config.extensions import ExtensionSettings
+from accelsim.config.feedback_geometry import direct_feedback, fa_feedback_entries
 from accelsim.config.workload import LayerSpec, Workload
 from accelsim.hw.pe_array import GemmShape
 from accelsim.lowering.graph import GemmWork, Operand, Task, TaskGraph
-from accelsim.lowering.presets import SCHEDULES, FeedbackSettings, routes, settings_for
+from accelsim.lowering.presets import SCHEDULES, routes, settings_for
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 # Element-wise operations per parameter for one update (assumed: SGD w -= lr*g is 2 ops,
@@ -34,7 +38,7 @@ LOSS_OPS_PER_LOGIT = 5  # max, exp, sum, divide, subtract the label
 
 
 def lower(
-    workload: Workload, algorithm: str, settings: FeedbackSettings | None = None
+    workload: Workload, algorithm: str, settings: ExtensionSettings | None = None
 ) -> TaskGraph:
     """Task graph of one training iteration of ``workload`` under ``algorithm``."""
     settings = settings or settings_for(workload, algorithm)
@@ -45,7 +49,7 @@ def lower(
 class _Lowering:
     workload: Workload
     algorithm: str
-    settings: FeedbackSettings
+    settings: ExtensionSettings
     tasks: list[Task] = field(default_factory=list)
 
     def add(self, name: str, kind: str, layer: str, gemms, vector_ops: int, operands, deps):
@@ -136,8 +140,7 @@ class _Lowering:
                 avail[layer.name] = tid
                 feedback_total += fb
             else:
-                src = wl.layer(source)
-                tid, fb = self._dfa_ep(layer, src, n, avail[source])
+                tid, fb = self._dfa_ep(layer, source, source == names[-1], n, avail[source])
                 avail[layer.name] = tid
                 feedback_total += fb
             if layer.kind == "recurrent" and route in ("loss", "bp"):
@@ -205,7 +208,9 @@ class _Lowering:
         fa = self.algorithm == "fa"
         density = self.settings.density
         w = _weight_elems(above, bias=False)
-        fb_entries = math.ceil(w * density) if fa else 0
+        # FA's B has the shape of the weights carrying error down (the engine's fa_arrays);
+        # a chip store density below 1 thins it
+        fb_entries = math.ceil(fa_feedback_entries(above) * density) if fa else 0
         ops = n * _carried_out_elems(layer, after) + n * _out_elems(layer)  # unpool + f'(a)
         operands = (
             Operand("ifmap", "error", n * _out_elems(above)),
@@ -217,35 +222,35 @@ class _Lowering:
         )
         return tid, fb_entries
 
-    def _dfa_ep(self, layer: LayerSpec, source: LayerSpec, n: int, dep: int):
-        """``d_l = B_l e_j``: a random projection of a later layer's error (K = its width)."""
-        density = self.settings.density
-        width = source.output_shape[-1] if source.per_step else _out_elems(source)
-        if layer.kind == "conv" and self.settings.conv_mode == "conv":
-            spatial = math.prod(layer.output_shape[1:])
-            m, k, cols = n * spatial, width * math.prod(layer.kernel), layer.out_channels
-        elif layer.kind == "recurrent":
-            steps = layer.input_shape[0]
-            m, k, cols = n * steps, width, layer.hidden_size
+    def _dfa_ep(self, layer: LayerSpec, source: str, from_output: bool, n: int, dep: int):
+        """``d_l = B_l e_j``: the engine's feedback operator from the error of ``source``
+        (the output error when ``from_output``), costed as the GEMMs that apply it."""
+        wl = self.workload
+        src = wl.layer(source)
+        if from_output:
+            shape, kind = wl.layers[-1].output_shape, "output"
         else:
-            m, k, cols = n, width, _out_elems(layer)
-        entries = math.ceil(k * cols * density)
-        shape = GemmShape(m=m, k=max(1, math.ceil(k * density)), n=cols)
+            shape, kind = src.output_shape, src.kind
+        geo = direct_feedback(layer, shape, self.settings, kind)
+        gemms = [
+            GemmWork(GemmShape(m=n * g.rows_per_sample, k=g.k, n=g.n), count=g.count)
+            for g in geo.gemms
+        ]
         operands = (
-            Operand("ifmap", "error", n * _out_elems(source)),
-            Operand("filter", "feedback", entries),
+            Operand("ifmap", "error", n * geo.signal_elements),
+            Operand("filter", "feedback", geo.entries),
             Operand("ofmap", "error", n * _out_elems(layer)),
         )
         tid = self.add(
             f"{layer.name}.dfa_ep",
             "dfa_ep",
             layer.name,
-            [GemmWork(shape)],
-            n * _out_elems(layer),
+            gemms,
+            n * (_out_elems(layer) + geo.pool_ops_per_sample),
             operands,
             [dep],
         )
-        return tid, entries
+        return tid, geo.entries
 
     def _bptt(self, layer: LayerSpec, n: int, dep: int) -> int:
         """Error recursion through time inside a BP-trained recurrent layer."""

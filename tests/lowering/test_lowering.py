@@ -81,26 +81,94 @@ def test_fa_costs_like_bp_but_reads_feedback():
     assert not any(t.uses_feedback for t in bp.tasks)
 
 
+def mlp(batch=8):
+    return load_workload(
+        {
+            "dataset": {"input_shape": [30], "num_classes": 10, "batch_size": batch},
+            "layers": [
+                {"name": "fc1", "type": "linear", "out_features": 40, "activation": "relu"},
+                {"name": "fc2", "type": "linear", "out_features": 20, "activation": "relu"},
+                {"name": "fc3", "type": "linear", "out_features": 10},
+            ],
+        }
+    )
+
+
 def test_sparse_feedback_scales_ep_work_and_storage_with_density():
+    wl = mlp()
+    dense = lower(wl, "dfa", FeedbackSettings(density=1.0))
+    sparse = lower(wl, "sparse-dfa", FeedbackSettings(density=0.1))
+    # linear layers: CSR with round(0.1 * n * K) non-zeros, one product per non-zero
+    assert sparse.feedback_elements == pytest.approx(0.1 * dense.feedback_elements, rel=0.01)
+    dense_macs = sum(t.macs for t in dense.by_kind("dfa_ep"))
+    assert sum(t.macs for t in sparse.by_kind("dfa_ep")) == pytest.approx(
+        0.1 * dense_macs, rel=0.01
+    )
+
+
+def test_sparse_conv_feedback_is_a_dilated_kernel():
+    """LeNet at density 0.1: d = round(0.1^-1/2) = 3, so conv1 (6x28x28) stores 6*10*10*10 and
+    conv2 (16x10x10) 16*10*4*4 values: 1/d^2 of the dense B up to the rounding of the taps."""
     wl = lenet()
     dense = lower(wl, "dfa", FeedbackSettings(density=1.0))
     sparse = lower(wl, "sparse-dfa", FeedbackSettings(density=0.1))
-    assert sparse.feedback_elements == pytest.approx(0.1 * dense.feedback_elements, rel=0.01)
+    entries = {t.layer: t.elements("filter") for t in sparse.by_kind("dfa_ep")}
+    assert entries["conv1"] == 6 * 10 * (10 * 10)
+    assert entries["conv2"] == 16 * 10 * (4 * 4)
     dense_macs = sum(t.macs for t in dense.by_kind("dfa_ep"))
     assert sum(t.macs for t in sparse.by_kind("dfa_ep")) < 0.2 * dense_macs
+    assert sum(t.macs for t in sparse.by_kind("dfa_ep")) == sparse.feedback_elements * 32
 
 
 def test_presets_of_modular_and_hybrid_dfa():
+    """The engine's presets (docs/dfa-extensions.md): modules are pairs of consecutive
+    parameter layers counted from the output; hybrid trains the top half by BP."""
     wl = lenet()
-    assert settings_for(wl, "modular-dfa").modules == (("conv1", "conv2", "fc1"), ("fc2", "fc3"))
-    assert settings_for(wl, "hybrid-dfa").bp_layers == ("fc2", "fc3")
+    modules = (("conv1",), ("conv2", "fc1"), ("fc2", "fc3"))
+    assert settings_for(wl, "modular-dfa").modules == modules
+    assert settings_for(wl, "hybrid-dfa").bp_layers == ("fc1", "fc2", "fc3")
     hybrid = dict((name, route) for name, route, _ in lower(wl, "hybrid-dfa").routes)
-    assert hybrid == {"conv1": "dfa", "conv2": "dfa", "fc1": "dfa", "fc2": "bp", "fc3": "loss"}
+    assert hybrid == {"conv1": "dfa", "conv2": "dfa", "fc1": "bp", "fc2": "bp", "fc3": "loss"}
     modular = {name: (route, src) for name, route, src in lower(wl, "modular-dfa").routes}
     assert modular["fc1"] == ("bp", "fc2")  # module boundary crossed by BP
-    assert modular["conv1"] == ("dfa", "fc1")  # DFA from the module's output error
-    k = lower(wl, "modular-dfa").task("conv1.dfa_ep").gemms[0].shape.k
+    assert modular["conv1"] == ("bp", "conv2")  # a one-layer module takes BP's error
+    assert modular["conv2"] == ("dfa", "fc1")  # DFA from the module's output error
+    assert modular["fc2"] == ("dfa", "fc3")  # the top module reads the output error
+    k = lower(wl, "modular-dfa").task("conv2.dfa_ep").gemms[0].shape.k
     assert k == 120  # the module error's width, not the class count
+
+
+def test_workload_extension_keys_reach_the_lowering():
+    wl = load_workload(
+        {
+            **{k: v for k, v in _lenet_dict().items() if k != "training"},
+            "training": {
+                "extensions": {
+                    "density": 0.5,
+                    "groups": 2,
+                    "modules": [["conv1", "conv2", "fc1"], ["fc2", "fc3"]],
+                    "bp_layers": ["fc2"],
+                }
+            },
+        }
+    )
+    settings = settings_for(wl, "sparse-dfa")
+    assert (settings.density, settings.groups) == (0.5, 2)
+    assert settings_for(wl, "modular-dfa").modules == (("conv1", "conv2", "fc1"), ("fc2", "fc3"))
+    assert settings_for(wl, "hybrid-dfa").bp_layers == ("fc2",)
+    assert settings_for(wl, "dfa").density == 1.0  # plain DFA ignores the extensions
+    grouped = lower(wl, "sparse-dfa").task("conv1.dfa_ep")
+    assert sum(w.count for w in grouped.gemms) == 2  # one GEMM per group
+    # every preset reads every key: conv1 reads its module top fc1's 120-wide error, and each
+    # of those components goes to exactly one group
+    assert sum(w.shape.k * w.count for w in grouped.gemms) == 120
+
+
+def _lenet_dict():
+    import yaml
+
+    with open(LENET) as handle:
+        return yaml.safe_load(handle)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -122,7 +190,18 @@ def test_recurrent_layers_unroll_over_time_steps():
     assert g.task("rnn.bptt").gemms[0].count == 7
     dfa = lower(rnn_workload("gru"), "dfa")
     assert "rnn.bptt" not in {t.name for t in dfa.tasks}
-    assert dfa.task("rnn.dfa_ep").gemms[0].shape.m == 3 * 7
+    # a last-step output error is projected once and injected at every step
+    assert dfa.task("rnn.dfa_ep").gemms[0].shape.m == 3
+    per_step = load_workload(
+        {
+            "dataset": {"input_shape": [7, 5], "num_classes": 4, "batch_size": 3},
+            "layers": [
+                {"name": "rnn", "type": "gru", "hidden_size": 12, "output": "sequence"},
+                {"name": "out", "type": "linear", "out_features": 4},
+            ],
+        }
+    )
+    assert lower(per_step, "dfa").task("rnn.dfa_ep").gemms[0].shape.m == 3 * 7  # B e_t per step
 
 
 def test_named_dataset_gives_shapes_without_data():

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+# the dilation rule is shared with the simulator's cost of this operator
+from accelsim.config.feedback_geometry import dilation_for
 from accelsim.nn.algorithms.feedback import (
     DenseFeedback,
     FeedbackOperator,
@@ -251,13 +253,6 @@ class PooledSignal(FeedbackOperator):
     @property
     def size_bytes(self) -> int:
         return operator_bytes(self.inner)
-
-
-def dilation_for(density: float, spatial: tuple[int, ...]) -> tuple[int, ...]:
-    """Per spatial dimension d_i = round(density^(-1/r)), clipped to [1, S_i]."""
-    rank = len(spatial)
-    d = max(1, int(round(density ** (-1.0 / rank)))) if rank else 1
-    return tuple(min(d, s) for s in spatial)
 
 
 # -- operator factories used by the plan builders ---------------------------------------------

@@ -21,8 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from accelsim.nn.kernels._gemm import gemm
-from accelsim.nn.kernels._threads import kernel_blas_single_threaded, num_threads, split
-from accelsim.nn.kernels._threads import single_threaded_blas
+from accelsim.nn.kernels._threads import kernel_blas_single_threaded, num_threads
 from accelsim.nn.kernels.linear import (
     linear_backward_data,
     linear_forward,
@@ -72,180 +71,270 @@ def fast_sigmoid(x):
 
 # -- forward time loops ----------------------------------------------------------------------
 # xp (N, T, G*H) holds W_ih x_t + b_ih for every step; the loops add W_hh h_{t-1} + b_hh.
+# Batch rows never interact, so each thread runs its own block of rows [lo, hi) through all
+# steps: no synchronisation per step (waking the passive OpenMP workers cost about 50 us per
+# parallel region, 100 regions per pass). Each ``_*_block`` is serial; the ``_*_parallel``
+# dispatchers hand one block to each thread.
 
 
-@njit(parallel=True, **_FAST)
-def _rnn_steps(xp, w_hh_t, b_hh, h_all, chunks):
-    n_batch, steps, hidden = h_all.shape
-    h = np.zeros((n_batch, hidden), dtype=np.float32)
-    hh = np.empty((n_batch, hidden), dtype=np.float32)
+@njit(**_FAST)
+def _rnn_block(lo, hi, xp, w_hh_t, b_hh, h_all):
+    _, steps, hidden = h_all.shape
+    h = np.zeros((hi - lo, hidden), dtype=np.float32)
+    hh = np.zeros((hi - lo, hidden), dtype=np.float32)
     for t in range(steps):
-        for part in prange(chunks):
-            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-            np.dot(h[lo:hi], w_hh_t, hh[lo:hi])
-            for n in range(lo, hi):
-                xr, hr, hrow, out = xp[n, t], hh[n], h[n], h_all[n, t]
-                for j in range(hidden):
-                    v = fast_tanh(xr[j] + hr[j] + b_hh[j])
-                    hrow[j] = v
-                    out[j] = v
+        if t > 0:
+            np.dot(h, w_hh_t, hh)
+        for n in range(lo, hi):
+            xr, hr, hrow, out = xp[n, t], hh[n - lo], h[n - lo], h_all[n, t]
+            for j in range(hidden):
+                v = fast_tanh(xr[j] + hr[j] + b_hh[j])
+                hrow[j] = v
+                out[j] = v
 
 
-@njit(parallel=True, **_FAST)
-def _lstm_steps(xp, w_hh_t, b_hh, h_all, c_all, gates, chunks):
-    n_batch, steps, hidden = h_all.shape
+@njit(**_FAST)
+def _lstm_row(g, cprev, cout, hout, scale, shift, hidden):
+    # A row's maths in its own function: inlined into the step loop, LLVM left it scalar
+    # (6 ns an element instead of under 1).
+    for j in range(4 * hidden):
+        g[j] = fast_tanh(g[j] * scale[j]) * scale[j] + shift[j]
+    for j in range(hidden):
+        cv = g[hidden + j] * cprev[j] + g[j] * g[2 * hidden + j]
+        cout[j] = cv
+        hout[j] = g[3 * hidden + j] * fast_tanh(cv)
+
+
+@njit(**_FAST)
+def _lstm_block(lo, hi, gates, w_hh_t, h_all, c_all):
+    """``gates`` holds W_ih x_t + b_ih + b_hh on entry and the gate activations on exit."""
+    _, steps, hidden = h_all.shape
     size = 4 * hidden
-    h = np.zeros((n_batch, hidden), dtype=np.float32)
-    c = np.zeros((n_batch, hidden), dtype=np.float32)
-    hh = np.empty((n_batch, size), dtype=np.float32)
     # sigmoid(a) = 0.5 tanh(0.5 a) + 0.5: one vector loop serves all four gates.
     scale = np.full(size, _HALF)
     scale[2 * hidden : 3 * hidden] = _ONE
     shift = np.full(size, _HALF)
     shift[2 * hidden : 3 * hidden] = 0.0
+    zero_row = np.zeros(hidden, dtype=np.float32)
+    scalars = np.empty(2, np.float32)
+    gf, hf, wf = gates.reshape(-1), h_all.reshape(-1), w_hh_t.reshape(-1)
     for t in range(steps):
-        for part in prange(chunks):
-            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-            np.dot(h[lo:hi], w_hh_t, hh[lo:hi])
-            for n in range(lo, hi):
-                g, xr, hr = gates[n, t], xp[n, t], hh[n]
-                for j in range(size):
-                    g[j] = fast_tanh((xr[j] + hr[j] + b_hh[j]) * scale[j]) * scale[j] + shift[j]
-                gi, gf, gg, go = (
-                    g[:hidden],
-                    g[hidden : 2 * hidden],
-                    g[2 * hidden : 3 * hidden],
-                    (g[3 * hidden :]),
-                )
-                crow, hrow, cout, hout = c[n], h[n], c_all[n, t], h_all[n, t]
-                for j in range(hidden):
-                    cv = gf[j] * crow[j] + gi[j] * gg[j]
-                    hv = go[j] * fast_tanh(cv)
-                    crow[j] = cv
-                    hrow[j] = hv
-                    cout[j] = cv
-                    hout[j] = hv
+        if t > 0:
+            # gates[lo:hi, t] += h_{t-1} W_hh^T, both read in place (rows steps apart)
+            gemm(
+                False,
+                False,
+                hi - lo,
+                size,
+                hidden,
+                hf[(lo * steps + t - 1) * hidden :],
+                steps * hidden,
+                wf,
+                size,
+                1.0,
+                gf[(lo * steps + t) * size :],
+                steps * size,
+                scalars,
+            )
+        for n in range(lo, hi):
+            cprev = c_all[n, t - 1] if t > 0 else zero_row
+            _lstm_row(gates[n, t], cprev, c_all[n, t], h_all[n, t], scale, shift, hidden)
 
 
-@njit(parallel=True, **_FAST)
-def _gru_steps(xp, w_hh_t, b_hh, h_all, gates, hn_all, chunks):
-    n_batch, steps, hidden = h_all.shape
-    h = np.zeros((n_batch, hidden), dtype=np.float32)
-    hh = np.empty((n_batch, 3 * hidden), dtype=np.float32)
+@njit(**_FAST)
+def _gru_block(lo, hi, xp, w_hh_t, b_hh, h_all, gates, hn_all):
+    _, steps, hidden = h_all.shape
+    h = np.zeros((hi - lo, hidden), dtype=np.float32)
+    hh = np.zeros((hi - lo, 3 * hidden), dtype=np.float32)
     for t in range(steps):
-        for part in prange(chunks):
-            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-            np.dot(h[lo:hi], w_hh_t, hh[lo:hi])
-            for n in range(lo, hi):
-                g, xr, hr = gates[n, t], xp[n, t], hh[n]
-                hrow, hout, hnout = h[n], h_all[n, t], hn_all[n, t]
-                for j in range(2 * hidden):
-                    g[j] = fast_sigmoid(xr[j] + hr[j] + b_hh[j])
-                for j in range(hidden):
-                    hn = hr[2 * hidden + j] + b_hh[2 * hidden + j]
-                    nv = fast_tanh(xr[2 * hidden + j] + g[j] * hn)
-                    z = g[hidden + j]
-                    hv = (_ONE - z) * nv + z * hrow[j]
-                    g[2 * hidden + j] = nv
-                    hnout[j] = hn
-                    hrow[j] = hv
-                    hout[j] = hv
+        if t > 0:
+            np.dot(h, w_hh_t, hh)
+        for n in range(lo, hi):
+            g, xr, hr = gates[n, t], xp[n, t], hh[n - lo]
+            hrow, hout, hnout = h[n - lo], h_all[n, t], hn_all[n, t]
+            for j in range(2 * hidden):
+                g[j] = fast_sigmoid(xr[j] + hr[j] + b_hh[j])
+            for j in range(hidden):
+                hn = hr[2 * hidden + j] + b_hh[2 * hidden + j]
+                nv = fast_tanh(xr[2 * hidden + j] + g[j] * hn)
+                z = g[hidden + j]
+                hv = (_ONE - z) * nv + z * hrow[j]
+                g[2 * hidden + j] = nv
+                hnout[j] = hn
+                hrow[j] = hv
+                hout[j] = hv
+
+
+@njit(parallel=True, cache=True)
+def _rnn_parallel(xp, w_hh_t, b_hh, h_all, chunks):
+    n_batch = h_all.shape[0]
+    for part in prange(chunks):
+        _rnn_block(
+            part * n_batch // chunks, (part + 1) * n_batch // chunks, xp, w_hh_t, b_hh, h_all
+        )
+
+
+@njit(parallel=True, cache=True)
+def _lstm_parallel(gates, w_hh_t, h_all, c_all, chunks):
+    n_batch = h_all.shape[0]
+    for part in prange(chunks):
+        lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+        _lstm_block(lo, hi, gates, w_hh_t, h_all, c_all)
+
+
+@njit(parallel=True, cache=True)
+def _gru_parallel(xp, w_hh_t, b_hh, h_all, gates, hn_all, chunks):
+    n_batch = h_all.shape[0]
+    for part in prange(chunks):
+        lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+        _gru_block(lo, hi, xp, w_hh_t, b_hh, h_all, gates, hn_all)
 
 
 # -- backward time loops ---------------------------------------------------------------------
 # Each fills d_in (N, T, G*H), the error at the gate pre-activations on the input side; GRU also
 # fills d_hid, the hidden side, which differs from d_in in the n gate (there it is scaled by r).
+# Same split as forward: a thread carries its rows back through all steps.
 
 
-@njit(parallel=True, **_FAST)
-def _rnn_back_steps(dh_out, h_all, w_hh, d_in, through_time, chunks):
-    n_batch, steps, hidden = h_all.shape
-    dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
-    da = np.empty((n_batch, hidden), dtype=np.float32)
+@njit(**_FAST)
+def _rnn_back_block(lo, hi, dh_out, h_all, w_hh, d_in, through_time):
+    _, steps, hidden = h_all.shape
+    dh_next = np.zeros((hi - lo, hidden), dtype=np.float32)
+    da = np.empty((hi - lo, hidden), dtype=np.float32)
     for t in range(steps - 1, -1, -1):
-        for part in prange(chunks):
-            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-            for n in range(lo, hi):
-                hr, dr, dn, a, dout = h_all[n, t], dh_out[n, t], dh_next[n], da[n], d_in[n, t]
-                for j in range(hidden):
-                    v = (dr[j] + dn[j]) * (_ONE - hr[j] * hr[j])
-                    a[j] = v
-                    dout[j] = v
-            if through_time and t > 0:
-                np.dot(da[lo:hi], w_hh, dh_next[lo:hi])
+        for n in range(lo, hi):
+            hr, dr, dn, a, dout = h_all[n, t], dh_out[n, t], dh_next[n - lo], da[n - lo], d_in[n, t]
+            for j in range(hidden):
+                v = (dr[j] + dn[j]) * (_ONE - hr[j] * hr[j])
+                a[j] = v
+                dout[j] = v
+        if through_time and t > 0:
+            np.dot(da, w_hh, dh_next)
 
 
-@njit(parallel=True, **_FAST)
-def _lstm_back_steps(dh_out, c_all, gates, w_hh, d_in, through_time, chunks):
-    n_batch, steps, hidden = c_all.shape
+@njit(**_FAST)
+def _lstm_back_row(g, c, cprev, dr, dhn, dcn, a, keep, hidden):
+    for j in range(hidden):
+        gi, gf, gg, go = g[j], g[hidden + j], g[2 * hidden + j], g[3 * hidden + j]
+        tc = fast_tanh(c[j])
+        dh = dr[j] + dhn[j]
+        dc = dcn[j] + dh * go * (_ONE - tc * tc)
+        a[j] = dc * gg * gi * (_ONE - gi)
+        a[hidden + j] = dc * cprev[j] * gf * (_ONE - gf)
+        a[2 * hidden + j] = dc * gi * (_ONE - gg * gg)
+        a[3 * hidden + j] = dh * tc * go * (_ONE - go)
+        dcn[j] = dc * gf * keep
+
+
+@njit(**_FAST)
+def _lstm_back_block(lo, hi, dh_out, c_all, gates, w_hh, d_in, through_time):
+    _, steps, hidden = c_all.shape
     size = 4 * hidden
-    dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
-    dc_next = np.zeros((n_batch, hidden), dtype=np.float32)
-    da = np.empty((n_batch, size), dtype=np.float32)
+    dh_next = np.zeros((hi - lo, hidden), dtype=np.float32)
+    dc_next = np.zeros((hi - lo, hidden), dtype=np.float32)
     zero_row = np.zeros(hidden, dtype=np.float32)
+    keep = _ONE if through_time else np.float32(0.0)
+    scalars = np.empty(2, np.float32)
+    df, wf, nf = d_in.reshape(-1), w_hh.reshape(-1), dh_next.reshape(-1)
     for t in range(steps - 1, -1, -1):
-        for part in prange(chunks):
-            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-            for n in range(lo, hi):
-                g, a, dout = gates[n, t], da[n], d_in[n, t]
-                crow = c_all[n, t]
-                cprev = c_all[n, t - 1] if t > 0 else zero_row
-                dr, dhn, dcn = dh_out[n, t], dh_next[n], dc_next[n]
-                for j in range(hidden):
-                    gi, gf, gg, go = g[j], g[hidden + j], g[2 * hidden + j], g[3 * hidden + j]
-                    tc = fast_tanh(crow[j])
-                    dh = dr[j] + dhn[j]
-                    dc = dcn[j] + dh * go * (_ONE - tc * tc)
-                    a[j] = dc * gg * gi * (_ONE - gi)
-                    a[hidden + j] = dc * cprev[j] * gf * (_ONE - gf)
-                    a[2 * hidden + j] = dc * gi * (_ONE - gg * gg)
-                    a[3 * hidden + j] = dh * tc * go * (_ONE - go)
-                    dcn[j] = dc * gf if through_time else 0.0
-                for j in range(size):
-                    dout[j] = a[j]
-            if through_time and t > 0:
-                np.dot(da[lo:hi], w_hh, dh_next[lo:hi])
+        for n in range(lo, hi):
+            cprev = c_all[n, t - 1] if t > 0 else zero_row
+            _lstm_back_row(
+                gates[n, t],
+                c_all[n, t],
+                cprev,
+                dh_out[n, t],
+                dh_next[n - lo],
+                dc_next[n - lo],
+                d_in[n, t],
+                keep,
+                hidden,
+            )
+        if through_time and t > 0:
+            # dh_next = d_in[lo:hi, t] W_hh, read in place (rows steps apart)
+            gemm(
+                False,
+                False,
+                hi - lo,
+                hidden,
+                size,
+                df[(lo * steps + t) * size :],
+                steps * size,
+                wf,
+                hidden,
+                0.0,
+                nf,
+                hidden,
+                scalars,
+            )
 
 
-@njit(parallel=True, **_FAST)
-def _gru_back_steps(dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_time, chunks):
-    n_batch, steps, hidden = h_all.shape
-    dh_next = np.zeros((n_batch, hidden), dtype=np.float32)
-    direct = np.zeros((n_batch, hidden), dtype=np.float32)
-    da = np.empty((n_batch, 3 * hidden), dtype=np.float32)
+@njit(**_FAST)
+def _gru_back_block(lo, hi, dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_time):
+    _, steps, hidden = h_all.shape
+    dh_next = np.zeros((hi - lo, hidden), dtype=np.float32)
+    direct = np.zeros((hi - lo, hidden), dtype=np.float32)
+    da = np.empty((hi - lo, 3 * hidden), dtype=np.float32)
     zero_row = np.zeros(hidden, dtype=np.float32)
     for t in range(steps - 1, -1, -1):
-        for part in prange(chunks):
-            lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-            for n in range(lo, hi):
-                g, hnr, di, dd, a = gates[n, t], hn_all[n, t], d_in[n, t], d_hid[n, t], da[n]
-                hprev = h_all[n, t - 1] if t > 0 else zero_row
-                dr, dhn, drow = dh_out[n, t], dh_next[n], direct[n]
-                for j in range(hidden):
-                    r, z, nv = g[j], g[hidden + j], g[2 * hidden + j]
-                    dh = dr[j] + dhn[j]
-                    an = dh * (_ONE - z) * (_ONE - nv * nv)
-                    az = dh * (hprev[j] - nv) * z * (_ONE - z)
-                    ar = an * hnr[j] * r * (_ONE - r)
-                    di[j] = ar
-                    di[hidden + j] = az
-                    di[2 * hidden + j] = an
-                    dd[j] = ar
-                    dd[hidden + j] = az
-                    dd[2 * hidden + j] = an * r
-                    a[j] = ar
-                    a[hidden + j] = az
-                    a[2 * hidden + j] = an * r
-                    drow[j] = dh * z
-            if through_time and t > 0:
-                np.dot(da[lo:hi], w_hh, dh_next[lo:hi])
-                for n in range(lo, hi):
-                    dhn, drow = dh_next[n], direct[n]
-                    for j in range(hidden):
-                        dhn[j] += drow[j]
+        for n in range(lo, hi):
+            g, hnr, di, dd, a = gates[n, t], hn_all[n, t], d_in[n, t], d_hid[n, t], da[n - lo]
+            hprev = h_all[n, t - 1] if t > 0 else zero_row
+            dr, dhn, drow = dh_out[n, t], dh_next[n - lo], direct[n - lo]
+            for j in range(hidden):
+                r, z, nv = g[j], g[hidden + j], g[2 * hidden + j]
+                dh = dr[j] + dhn[j]
+                an = dh * (_ONE - z) * (_ONE - nv * nv)
+                az = dh * (hprev[j] - nv) * z * (_ONE - z)
+                ar = an * hnr[j] * r * (_ONE - r)
+                di[j] = ar
+                di[hidden + j] = az
+                di[2 * hidden + j] = an
+                dd[j] = ar
+                dd[hidden + j] = az
+                dd[2 * hidden + j] = an * r
+                a[j] = ar
+                a[hidden + j] = az
+                a[2 * hidden + j] = an * r
+                drow[j] = dh * z
+        if through_time and t > 0:
+            np.dot(da, w_hh, dh_next)
+            dh_next += direct
+
+
+@njit(parallel=True, cache=True)
+def _rnn_back_parallel(dh_out, h_all, w_hh, d_in, through_time, chunks):
+    n_batch = h_all.shape[0]
+    for part in prange(chunks):
+        lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+        _rnn_back_block(lo, hi, dh_out, h_all, w_hh, d_in, through_time)
+
+
+@njit(parallel=True, cache=True)
+def _lstm_back_parallel(dh_out, c_all, gates, w_hh, d_in, through_time, chunks):
+    n_batch = c_all.shape[0]
+    for part in prange(chunks):
+        lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+        _lstm_back_block(lo, hi, dh_out, c_all, gates, w_hh, d_in, through_time)
+
+
+@njit(parallel=True, cache=True)
+def _gru_back_parallel(dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_time, chunks):
+    n_batch = h_all.shape[0]
+    for part in prange(chunks):
+        lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+        _gru_back_block(lo, hi, dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_time)
 
 
 # -- public API ------------------------------------------------------------------------------
+def _run(block, parallel, chunks: int, n_batch: int, *args) -> None:
+    """One thread: call the serial block directly (a parallel region wakes every worker)."""
+    if chunks == 1:
+        block(0, n_batch, *args)
+    else:
+        parallel(*args, chunks)
+
+
 def _f32(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
@@ -271,24 +360,28 @@ def recurrent_forward(
     hidden = size // CELL_GATES[cell]
     # H1's linear kernels keep every BLAS call single-threaded: idle multi-threaded BLAS
     # workers spinning after a call would otherwise steal the cores from the time loop.
-    xp = linear_forward(x.reshape(n_batch * steps, features), w_ih, _bias(b_ih, size))
-    xp = xp.reshape(n_batch, steps, size)
     w_hh_t = _f32(_f32(w_hh).T)
     bh = _bias(b_hh, size)
     h_all = np.empty((n_batch, steps, hidden), np.float32)
     chunks = num_threads(n_batch)
-    with single_threaded_blas():
-        if cell == "rnn":
-            _rnn_steps(xp, w_hh_t, bh, h_all, chunks)
-            return h_all, (x, h_all)
-        gates = np.empty((n_batch, steps, size), np.float32)
-        if cell == "lstm":
-            c_all = np.empty_like(h_all)
-            _lstm_steps(xp, w_hh_t, bh, h_all, c_all, gates, chunks)
-            return h_all, (x, h_all, c_all, gates)
-        hn_all = np.empty_like(h_all)
-        _gru_steps(xp, w_hh_t, bh, h_all, gates, hn_all, chunks)
-        return h_all, (x, h_all, gates, hn_all)
+    if cell == "lstm":
+        # both biases go in with the input projection, whose buffer then becomes the gates
+        gates = linear_forward(x.reshape(n_batch * steps, features), w_ih, _bias(b_ih, size) + bh)
+        gates = gates.reshape(n_batch, steps, size)
+        c_all = np.empty_like(h_all)
+        kernel_blas_single_threaded()
+        _run(_lstm_block, _lstm_parallel, chunks, n_batch, gates, w_hh_t, h_all, c_all)
+        return h_all, (x, h_all, c_all, gates)
+    xp = linear_forward(x.reshape(n_batch * steps, features), w_ih, _bias(b_ih, size))
+    xp = xp.reshape(n_batch, steps, size)
+    kernel_blas_single_threaded()
+    if cell == "rnn":
+        _run(_rnn_block, _rnn_parallel, chunks, n_batch, xp, w_hh_t, bh, h_all)
+        return h_all, (x, h_all)
+    gates = np.empty((n_batch, steps, size), np.float32)
+    hn_all = np.empty_like(h_all)
+    _run(_gru_block, _gru_parallel, chunks, n_batch, xp, w_hh_t, bh, h_all, gates, hn_all)
+    return h_all, (x, h_all, gates, hn_all)
 
 
 def recurrent_gate_errors(
@@ -311,14 +404,19 @@ def recurrent_gate_errors(
     d_in = np.empty((n_batch, steps, size), np.float32)
     d_hid = d_in
     chunks = num_threads(n_batch)
-    with single_threaded_blas():
-        if cell == "rnn":
-            _rnn_back_steps(dh, h_all, w_hh, d_in, through_time, chunks)
-        elif cell == "lstm":
-            _lstm_back_steps(dh, saved[2], saved[3], w_hh, d_in, through_time, chunks)
-        else:
-            d_hid = np.empty_like(d_in)
-            _gru_back_steps(dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, through_time, chunks)
+    tt = bool(through_time)
+    kernel_blas_single_threaded()
+    if cell == "rnn":
+        _run(_rnn_back_block, _rnn_back_parallel, chunks, n_batch, dh, h_all, w_hh, d_in, tt)
+    elif cell == "lstm":
+        c_all, gates = saved[2], saved[3]
+        _run(
+            _lstm_back_block, _lstm_back_parallel, chunks, n_batch, dh, c_all, gates, w_hh, d_in, tt
+        )
+    else:
+        d_hid = np.empty_like(d_in)
+        args = (dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, tt)
+        _run(_gru_back_block, _gru_back_parallel, chunks, n_batch, *args)
     return d_in, d_hid
 
 
