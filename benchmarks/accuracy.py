@@ -21,11 +21,12 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import _common  # the script's folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / "results" / "accuracy"
@@ -141,6 +142,11 @@ def cached(experiment: Experiment, seed: int, epochs: int | None) -> dict | None
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def finished(experiment: Experiment, seeds: list[int], epochs: int | None) -> list[dict]:
+    """The cached results of the seeds that finished, in seed order."""
+    return [r for r in (cached(experiment, s, epochs) for s in seeds) if r]
+
+
 def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -> str:
     lines = [
         f"Seeds {', '.join(map(str, seeds))}; test accuracy after the last epoch, mean and "
@@ -153,7 +159,7 @@ def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -
     ]
     means: dict[str, float] = {}
     for experiment in experiments:
-        runs = [r for r in (cached(experiment, s, epochs) for s in seeds) if r]
+        runs = finished(experiment, seeds, epochs)
         stem = Path(experiment.workload).stem
         if not runs:
             lines.append(
@@ -204,15 +210,49 @@ Notes (core, issue 2):
 
 
 def write_section(text: str) -> None:
-    doc = RESULTS_MD.read_text(encoding="utf-8")
-    pattern = re.compile(
-        rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)", re.S
-    )
-    if not pattern.search(doc):
-        raise SystemExit(f"{RESULTS_MD}: no '<!-- section: {SECTION} ... -->' markers")
-    RESULTS_MD.write_text(
-        pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc), encoding="utf-8"
-    )
+    _common.write_section(RESULTS_MD, SECTION, text)
+
+
+def select(
+    experiments: list[Experiment],
+    workloads: list[str] | None,
+    algorithms: list[str] | None,
+    only: list[str] | None = None,
+) -> list[Experiment]:
+    """The experiments matching every filter given (an empty or missing filter matches all)."""
+    return [
+        e
+        for e in experiments
+        if (not workloads or Path(e.workload).stem in workloads)
+        and (not algorithms or e.algorithm in algorithms)
+        and (not only or e.name in only)
+    ]
+
+
+def run_missing(todo: list[tuple[Experiment, int]], epochs: int | None, after_each) -> None:
+    """Run each (experiment, seed) not in the cache yet, caching its result as it finishes.
+
+    ``after_each()`` is called after every finished run (to refresh the docs table); a run that
+    fails is reported on stderr and stays missing, so the next call retries it.
+    """
+    for experiment, seed in todo:
+        if cached(experiment, seed, epochs):
+            continue
+        print(f"{experiment.name} seed {seed} ...", flush=True)
+        started = time.perf_counter()
+        try:
+            result = run(experiment, seed, epochs)
+        except Exception as err:  # keep going; the run stays missing and is retried next time
+            print(f"  failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+            continue
+        path = CACHE / f"{run_key(experiment, seed, epochs)}.json"
+        path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        print(
+            f"  test accuracy {100 * result['test_accuracy']:.2f} % "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+        after_each()
 
 
 def main() -> None:
@@ -229,35 +269,16 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/results.md")
     args = parser.parse_args()
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
-    experiments = [
-        e
-        for e in EXPERIMENTS
-        if (not args.workloads or Path(e.workload).stem in args.workloads)
-        and (not args.algorithms or e.algorithm in args.algorithms)
-        and (not args.only or e.name in args.only)
-    ]
+    experiments = select(EXPERIMENTS, args.workloads, args.algorithms, args.only)
     CACHE.mkdir(parents=True, exist_ok=True)
     # seed-major order: one run of everything first, so a partial benchmark covers all rows
     todo = [(e, s) for s in args.seeds for e in experiments]
-    for experiment, seed in [] if args.table_only else todo:
-        if cached(experiment, seed, args.epochs):
-            continue
-        print(f"{experiment.name} seed {seed} ...", flush=True)
-        started = time.perf_counter()
-        try:
-            result = run(experiment, seed, args.epochs)
-        except Exception as err:  # keep going; the run stays missing and is retried next time
-            print(f"  failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
-            continue
-        path = CACHE / f"{run_key(experiment, seed, args.epochs)}.json"
-        path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-        print(
-            f"  test accuracy {100 * result['test_accuracy']:.2f} % "
-            f"({time.perf_counter() - started:.0f} s)",
-            flush=True,
-        )
+
+    def refresh_docs() -> None:
         if not args.no_docs:
             write_section(table(EXPERIMENTS, args.seeds, args.epochs) + "\n" + NOTES)
+
+    run_missing([] if args.table_only else todo, args.epochs, refresh_docs)
     text = table(EXPERIMENTS, args.seeds, args.epochs) + "\n" + NOTES
     print(text)
     if not args.no_docs:

@@ -15,17 +15,15 @@ docs/results.md.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import re
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402  (shared docs-section writer)
 import accuracy  # noqa: E402  (H2's benchmark: Experiment, run, cache)
-from accuracy import CACHE, RESULTS_MD, Experiment, cached, run, run_key  # noqa: E402
+from accuracy import CACHE, RESULTS_MD, Experiment, finished, run_missing, select  # noqa: E402
 
 SECTION = "extensions"
 EPOCHS = {
@@ -72,7 +70,7 @@ def table(experiments: list[Experiment], seeds: list[int]) -> str:
     ]
     bp: dict[str, float] = {}
     for experiment in experiments:
-        runs = [r for r in (cached(experiment, s, None) for s in seeds) if r]
+        runs = finished(experiment, seeds, None)
         stem = Path(experiment.workload).stem
         name = experiment.algorithm + (f" ({experiment.label})" if experiment.label else "")
         if not runs:
@@ -95,15 +93,7 @@ def table(experiments: list[Experiment], seeds: list[int]) -> str:
 
 
 def write_section(text: str) -> None:
-    doc = RESULTS_MD.read_text(encoding="utf-8")
-    pattern = re.compile(
-        rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)", re.S
-    )
-    if not pattern.search(doc):
-        raise SystemExit(f"{RESULTS_MD}: no '<!-- section: {SECTION} ... -->' markers")
-    RESULTS_MD.write_text(
-        pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc), encoding="utf-8"
-    )
+    _common.write_section(RESULTS_MD, SECTION, text)
 
 
 def main() -> None:
@@ -116,33 +106,15 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
-    chosen = [
-        e
-        for e in EXPERIMENTS
-        if (not args.workloads or Path(e.workload).stem in args.workloads)
-        and (not args.algorithms or e.algorithm in args.algorithms)
-    ]
+    chosen = select(EXPERIMENTS, args.workloads, args.algorithms)
     CACHE.mkdir(parents=True, exist_ok=True)
-    for seed in [] if args.table_only else args.seeds:
-        for experiment in chosen:
-            if cached(experiment, seed, None):
-                continue
-            print(f"{experiment.name} seed {seed} ...", flush=True)
-            started = time.perf_counter()
-            try:
-                result = run(experiment, seed, None)
-            except Exception as err:  # keep going; retried next time
-                print(f"  failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
-                continue
-            path = CACHE / f"{run_key(experiment, seed, None)}.json"
-            path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-            print(
-                f"  test accuracy {100 * result['test_accuracy']:.2f} % "
-                f"({time.perf_counter() - started:.0f} s)",
-                flush=True,
-            )
-            if not args.no_docs:
-                write_section(table(EXPERIMENTS, args.seeds))
+
+    def refresh_docs() -> None:
+        if not args.no_docs:
+            write_section(table(EXPERIMENTS, args.seeds))
+
+    todo = [] if args.table_only else [(e, s) for s in args.seeds for e in chosen]
+    run_missing(todo, None, refresh_docs)
     text = table(EXPERIMENTS, args.seeds)
     print(text)
     if not args.no_docs:

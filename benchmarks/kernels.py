@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import time
 from pathlib import Path
 
 import numba
 import numpy as np
+from _common import write_section
 from numpy.lib.stride_tricks import sliding_window_view
 
 try:  # imported before accelsim so torch's OpenMP runtime keeps its own default wait policy
@@ -352,21 +352,8 @@ def main() -> None:
         text += "\n\naccelsim.nn.Network step not measured: " + errors[0]
     print(text)
     if args.write_docs:
-        path = ROOT / "docs" / "performance.md"
-        doc = path.read_text()
-        section = (
-            "<!-- section: kernels (benchmarks/kernels.py) -->\n"
-            "Command: `python benchmarks/kernels.py --write-docs`.\n\n"
-            + text
-            + "\n<!-- end: kernels -->"
-        )
-        doc = re.sub(
-            r"<!-- section: kernels \(benchmarks/kernels.py\) -->.*?<!-- end: kernels -->",
-            lambda _: section,
-            doc,
-            flags=re.S,
-        )
-        path.write_text(doc)
+        body = "Command: `python benchmarks/kernels.py --write-docs`.\n\n" + text
+        write_section(ROOT / "docs" / "performance.md", "kernels", body)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
 from pathlib import Path
+
+from _common import read_section, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -142,26 +143,11 @@ def render(rows: list[tuple], threads: int, cpu_time: bool) -> str:
 
 def append_section(text: str) -> None:
     """Replace the table of the same command line, keep tables of other settings."""
-    doc = DOC.read_text(encoding="utf-8")
-    match = re.search(
-        rf"<!-- section: {SECTION}\b[^>]*-->\n(.*?)<!-- end: {SECTION} -->", doc, re.S
-    )
-    blocks = [b for b in (match.group(1).split("\n\n\n") if match else []) if b.strip()]
+    body = read_section(DOC, SECTION)
+    blocks = [b for b in (body.split("\n\n\n") if body is not None else []) if b.strip()]
     command = text.split("`")[1]
     blocks = [b for b in blocks if f"`{command}`" not in b] + [text]
-    write_section("\n\n\n".join(blocks))
-
-
-def write_section(text: str) -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    pattern = re.compile(
-        rf"(<!-- section: {SECTION}\b[^>]*-->\n)(.*?)(<!-- end: {SECTION} -->)", re.S
-    )
-    if not pattern.search(doc):
-        raise SystemExit(f"{DOC}: no '<!-- section: {SECTION} ... -->' markers")
-    DOC.write_text(
-        pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(3), doc), encoding="utf-8"
-    )
+    write_section(DOC, SECTION, "\n\n\n".join(blocks))
 
 
 def main() -> None:

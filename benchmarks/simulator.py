@@ -20,6 +20,7 @@ import tracemalloc
 from pathlib import Path
 
 import yaml
+from _common import write_section
 
 from accelsim.report.api import simulate_point
 
@@ -124,14 +125,8 @@ def main() -> None:
     text = report(measure())
     print(text)
     if args.write:
-        doc = ROOT / "docs" / "performance.md"
-        content = doc.read_text()
-        start = "<!-- section: simulator (benchmarks/simulator.py) -->"
-        end = "<!-- end: simulator -->"
-        head, rest = content.split(start, 1)
-        _, tail = rest.split(end, 1)
         body = f"Measured with `python benchmarks/simulator.py --write`.\n\n{text}"
-        doc.write_text(f"{head}{start}\n{body}\n{end}{tail}")
+        write_section(ROOT / "docs" / "performance.md", "simulator", body)
 
 
 if __name__ == "__main__":

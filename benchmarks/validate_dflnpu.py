@@ -17,6 +17,7 @@ import copy
 from pathlib import Path
 
 import yaml
+from _common import write_section
 
 from accelsim.hw.cost import COMPONENTS, task_cost
 from accelsim.report.api import run, simulate_point
@@ -82,6 +83,13 @@ def with_feedback(chip: dict, **feedback) -> dict:
     return data
 
 
+def dfa_point(chip: dict, workload: Path, batch: int | None, **feedback) -> dict:
+    """The DFA simulation of workload on chip with its feedback settings changed."""
+    return simulate_point(
+        with_feedback(chip, **feedback), workload, "dfa", ITERATIONS, batch_size=batch
+    )
+
+
 def depc_energy(chip: dict, workload: Path, batch: int | None) -> float:
     """Energy of the error projections alone (compute + feedback), first iteration."""
     r = run(chip, workload, "dfa", batch_size=batch)
@@ -108,23 +116,9 @@ def measure() -> list[dict]:
         ):
             point[name] = simulate_point(arch, workload, algorithm, ITERATIONS, batch_size=batch)
         prng = point["dfa"]
-        stored16 = simulate_point(
-            with_feedback(chip, source="dram", bits=16),
-            workload,
-            "dfa",
-            ITERATIONS,
-            batch_size=batch,
-        )
-        stored1 = simulate_point(
-            with_feedback(chip, source="dram", bits=1),
-            workload,
-            "dfa",
-            ITERATIONS,
-            batch_size=batch,
-        )
-        mac16 = simulate_point(
-            with_feedback(chip, bits=16), workload, "dfa", ITERATIONS, batch_size=batch
-        )
+        stored16 = dfa_point(chip, workload, batch, source="dram", bits=16)
+        stored1 = dfa_point(chip, workload, batch, source="dram", bits=1)
+        mac16 = dfa_point(chip, workload, batch, bits=16)
         rows.append(
             {
                 "workload": label,
@@ -157,34 +151,54 @@ def table(rows: list[dict]) -> str:
     def pct(x):
         return f"{100 * x:.1f} %"
 
+    def times(x):
+        return f"{x:.2f}x"
+
+    def gain(x):
+        return "+" + pct(x)
+
+    # (comparison, published figure, key in each row, how to show it)
+    comparisons = [
+        (
+            "PDFA speedup vs homogeneous BP chip (bp_baseline.yaml, BP)",
+            "1.75-3.05x",
+            "speedup_vs_baseline",
+            times,
+        ),
+        (
+            "PDFA speedup vs BP on the same chip",
+            "(not published)",
+            "speedup_vs_same_chip_bp",
+            times,
+        ),
+        ("processing-time cut, PDFA vs BP on the same chip", "42.8-68.4 %", "time_cut_vs_bp", pct),
+        (
+            "processing-time cut, PDFA vs non-pipelined DFA",
+            "(part of the above)",
+            "time_cut_vs_dfa",
+            pct,
+        ),
+        ("external-memory-access cut, PRNG B vs B in DRAM (16 b)", "42.8 %", "ema_cut_vs_16b", pct),
+        ("external-memory-access cut, PRNG B vs B in DRAM (1 b)", "42.8 %", "ema_cut_vs_1b", pct),
+        (
+            "energy-efficiency gain, binarized adder-only EP (whole chip)",
+            "+14.3 %",
+            "chip_eff_gain",
+            gain,
+        ),
+        (
+            "energy-efficiency gain, binarized adder-only EP (error core only)",
+            "+14.3 %",
+            "depc_eff_gain",
+            gain,
+        ),
+    ]
     lines = [
         "| comparison | published | " + " | ".join(r["workload"] for r in rows) + " |",
         "|---|---|" + "---|" * len(rows),
-        "| PDFA speedup vs homogeneous BP chip (bp_baseline.yaml, BP) | 1.75-3.05x | "
-        + " | ".join(f"{r['speedup_vs_baseline']:.2f}x" for r in rows)
-        + " |",
-        "| PDFA speedup vs BP on the same chip | (not published) | "
-        + " | ".join(f"{r['speedup_vs_same_chip_bp']:.2f}x" for r in rows)
-        + " |",
-        "| processing-time cut, PDFA vs BP on the same chip | 42.8-68.4 % | "
-        + " | ".join(pct(r["time_cut_vs_bp"]) for r in rows)
-        + " |",
-        "| processing-time cut, PDFA vs non-pipelined DFA | (part of the above) | "
-        + " | ".join(pct(r["time_cut_vs_dfa"]) for r in rows)
-        + " |",
-        "| external-memory-access cut, PRNG B vs B in DRAM (16 b) | 42.8 % | "
-        + " | ".join(pct(r["ema_cut_vs_16b"]) for r in rows)
-        + " |",
-        "| external-memory-access cut, PRNG B vs B in DRAM (1 b) | 42.8 % | "
-        + " | ".join(pct(r["ema_cut_vs_1b"]) for r in rows)
-        + " |",
-        "| energy-efficiency gain, binarized adder-only EP (whole chip) | +14.3 % | "
-        + " | ".join("+" + pct(r["chip_eff_gain"]) for r in rows)
-        + " |",
-        "| energy-efficiency gain, binarized adder-only EP (error core only) | +14.3 % | "
-        + " | ".join("+" + pct(r["depc_eff_gain"]) for r in rows)
-        + " |",
     ]
+    for label, published, key, show in comparisons:
+        lines.append(f"| {label} | {published} | " + " | ".join(show(r[key]) for r in rows) + " |")
     return "\n".join(lines)
 
 
@@ -196,14 +210,8 @@ def main() -> None:
     text = table(rows)
     print(text)
     if args.write:
-        doc = ROOT / "docs" / "validation.md"
-        content = doc.read_text()
-        start = "<!-- section: dflnpu (benchmarks/validate_dflnpu.py) -->"
-        end = "<!-- end: dflnpu -->"
-        head, rest = content.split(start, 1)
-        _, tail = rest.split(end, 1)
         body = EXPLANATION.replace("{table}", text)
-        doc.write_text(f"{head}{start}\n{body.strip()}\n{end}{tail}")
+        write_section(ROOT / "docs" / "validation.md", "dflnpu", body.strip())
 
 
 if __name__ == "__main__":

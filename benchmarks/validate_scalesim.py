@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import write_section
+
 from accelsim.config.scalesim import load_scalesim_config, load_topology
 from accelsim.hw.scalesim_calc import layer_report
 
@@ -36,8 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "hw" / "golden"
 GOLDEN_JSON = GOLDEN / "scalesim_3.0.0.json"
 DOC = ROOT / "docs" / "validation.md"
-BEGIN = "<!-- section: scalesim (benchmarks/validate_scalesim.py) -->"
-END = "<!-- end: scalesim -->"
 TOPOLOGIES = (("topologies/conv.csv", False), ("topologies/gemm.csv", True))
 LAYOUT = "topologies/layout.csv"
 REPORT_KEYS = {
@@ -167,7 +167,6 @@ def render(rows: list[dict], ours_s: float, theirs_s: float, golden: dict, timed
     exact = sum(r["ours"] == r["theirs"] for r in rows)
     exact_pf = sum(r["ours_prefetch"] == r["theirs_prefetch"] for r in rows)
     lines = [
-        BEGIN,
         "## SCALE-Sim 3.0.0 (forward layers, CALC bandwidth mode)",
         "",
         f"Reference: {golden['versions']}; golden values in `tests/hw/golden/` (inputs, "
@@ -213,15 +212,7 @@ def render(rows: list[dict], ours_s: float, theirs_s: float, golden: dict, timed
             f"{error_pct(r['ours'], r['theirs']):+.3f} | {r['ours_prefetch']} / "
             f"{r['theirs_prefetch']} |"
         )
-    lines.append(END)
     return "\n".join(lines)
-
-
-def write_section(text: str) -> None:
-    doc = DOC.read_text()
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(head + text + tail)
 
 
 def main() -> None:
@@ -238,8 +229,8 @@ def main() -> None:
     if args.no_docs:
         print(text)
     else:
-        write_section(text)
-        print(text.splitlines()[5])
+        write_section(DOC, "scalesim", text)
+        print(text.splitlines()[4])
     worst = max(abs(error_pct(r["ours"], r["theirs"])) for r in rows)
     print(f"{len(rows)} cases, max |error| {worst:.3f} %", file=sys.stderr)
 

@@ -366,8 +366,11 @@ def _parse_recurrent(s: Section, base: dict, shape: tuple[int, ...], cell: str) 
     if s.has("batch_first") and not s.get_bool("batch_first"):
         raise s.error("batch_first", "true (inputs are (N, T, F))", False)
     if base["activation"] != "none":
-        raise s.error("activation", "none for a recurrent layer (the cell has its own "
-                      "nonlinearity)", base["activation"])
+        raise s.error(
+            "activation",
+            "none for a recurrent layer (the cell has its own nonlinearity)",
+            base["activation"],
+        )
     hidden = s.get_int("hidden_size", minimum=1)
     output = s.get_choice("output", ("last", "sequence"), default="last")
     steps = shape[0]

@@ -137,20 +137,12 @@ def run_sweep(
     tasks = [task_for(plan.spec, point) for point in plan.todo]
     for outcome in executor.run(fn, tasks):
         point = plan.todo[outcome.index]
-        if outcome.ok:
-            store.record(
-                point.key,
-                point.as_dict(),
-                "ok",
-                result=outcome.value,
-                duration_s=outcome.duration_s,
-            )
-        else:
-            store.record(
-                point.key,
-                point.as_dict(),
-                "failed",
-                error=outcome.error,
-                duration_s=outcome.duration_s,
-            )
+        store.record(
+            point.key,
+            point.as_dict(),
+            "ok" if outcome.ok else "failed",
+            result=outcome.value if outcome.ok else None,
+            error=None if outcome.ok else outcome.error,
+            duration_s=outcome.duration_s,
+        )
         yield point, outcome

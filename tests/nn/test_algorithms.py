@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from nets import cnn2d, mlp
 
 from accelsim.nn import Network
 from accelsim.nn.algorithms import (
@@ -18,9 +16,6 @@ from accelsim.nn.algorithms import (
     Plan,
     backward,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from nets import cnn2d, mlp  # noqa: E402
 
 
 def _batch(net, n=6, seed=0):

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from nets import cnn1d, cnn2d, mlp, synthetic
 
 from accelsim.nn import Network
 from accelsim.nn.algorithms.feedback_ops import DilatedConvFeedback, SequenceFeedback
 from accelsim.nn.kernels.activation import activation_derivative
 from accelsim.nn.kernels.loss import softmax_cross_entropy
 from accelsim.nn.kernels.rnn import recurrent_backward
-
-sys.path.insert(0, str(Path(__file__).parent))
-from nets import cnn1d, cnn2d, mlp, synthetic  # noqa: E402
 
 
 def gru_last(classes=4):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradcheck import assert_close, numeric_grad
 
 from accelsim.nn.kernels.conv import (
     conv1d_backward_data,
@@ -62,28 +63,6 @@ def make(case, seed=0):
     wt = rng.standard_normal((co, c // g, *k)).astype(np.float32)
     b = rng.standard_normal(co).astype(np.float32)
     return x, wt, b, s, p, d, g
-
-
-def numeric_grad(fun, v, eps=1e-6):
-    """Central finite differences of the scalar fun at every element of the float64 array v."""
-    grad = np.zeros_like(v)
-    flat, gflat = v.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = fun(v)
-        flat[i] = old - eps
-        down = fun(v)
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
-    return grad
-
-
-def assert_close(got, want, rel=1e-5):
-    """float32 result vs float64 truth: error small against the array's scale."""
-    scale = max(1.0, float(np.abs(want).max()))
-    assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=rel, atol=rel * scale)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

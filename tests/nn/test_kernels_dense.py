@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradcheck import assert_close, numeric_grad
 
 from accelsim.nn.kernels.activation import (
     activation_backward,
@@ -12,26 +13,6 @@ from accelsim.nn.kernels.activation import (
 )
 from accelsim.nn.kernels.linear import linear_backward_data, linear_backward_weight, linear_forward
 from accelsim.nn.kernels.loss import softmax, softmax_cross_entropy
-
-
-def numeric_grad(fun, v, eps=1e-6):
-    grad = np.zeros_like(v)
-    flat, gflat = v.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = fun(v)
-        flat[i] = old - eps
-        down = fun(v)
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
-    return grad
-
-
-def assert_close(got, want, rel=1e-5):
-    scale = max(1.0, float(np.abs(want).max()))
-    assert np.shape(got) == np.shape(want)
-    np.testing.assert_allclose(got, want, rtol=rel, atol=rel * scale)
 
 
 @pytest.mark.parametrize("shape", [(5, 7, 3), (1, 4, 9), (300, 257, 130)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradcheck import assert_close, numeric_grad
 
 from accelsim.nn.kernels.pool import (
     pool1d_backward,
@@ -38,26 +39,6 @@ def reference_pool2d(x, kernel, stride, padding, mode):
             win = xp[:, :, oh * sh : oh * sh + kh, ow * sw : ow * sw + kw]
             y[:, :, oh, ow] = win.max(axis=(2, 3)) if mode == "max" else win.mean(axis=(2, 3))
     return y
-
-
-def numeric_grad(fun, v, eps=1e-6):
-    grad = np.zeros_like(v)
-    flat, gflat = v.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = fun(v)
-        flat[i] = old - eps
-        down = fun(v)
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
-    return grad
-
-
-def assert_close(got, want, rel=1e-5):
-    scale = max(1.0, float(np.abs(want).max()))
-    assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=rel, atol=rel * scale)
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from nets import cnn1d, cnn2d, mlp
 
 from accelsim.config import ConfigError
 from accelsim.nn import Network
-
-sys.path.insert(0, str(Path(__file__).parent))
-from nets import cnn1d, cnn2d, mlp  # noqa: E402
 
 
 def _batch(net: Network, n: int = 5, seed: int = 0):

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from nets import cnn1d, cnn2d
 
 from accelsim.nn import Network
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
-
-sys.path.insert(0, str(Path(__file__).parent))
-from nets import cnn1d, cnn2d  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ACT = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "none": lambda t: t}

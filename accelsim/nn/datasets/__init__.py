@@ -20,8 +20,9 @@ def load_dataset(spec: DatasetSpec, seed: int = 0, source: str | None = None) ->
         if name == "mnist1d":
             raw = sources.mnist1d()
         elif name == "mnist":
-            raw = _subset(sources.mnist(), options.get("train_size", 0),
-                          options.get("test_size", 0))
+            raw = _subset(
+                sources.mnist(), options.get("train_size", 0), options.get("test_size", 0)
+            )
         elif name == "digits":
             raw = sources.digits(seed)
         elif name == "shakespeare":  # one-hot characters: kept as they are, not standardised
@@ -32,13 +33,21 @@ def load_dataset(spec: DatasetSpec, seed: int = 0, source: str | None = None) ->
             )
             return Dataset(name, x_train, y_train, x_test, y_test, spec.num_classes)
         elif name == "synthetic":
-            raw = sources.synthetic(spec.input_shape, spec.num_classes,
-                                    int(options.get("train_size", 1024)),
-                                    int(options.get("test_size", 256)),
-                                    float(options.get("noise", 0.5)), seed)
+            raw = sources.synthetic(
+                spec.input_shape,
+                spec.num_classes,
+                int(options.get("train_size", 1024)),
+                int(options.get("test_size", 256)),
+                float(options.get("noise", 0.5)),
+                seed,
+            )
         else:
-            raise ConfigError(source, "dataset.name", "a dataset to train on (simulation-only "
-                              "workloads name none)", name or "no dataset")
+            raise ConfigError(
+                source,
+                "dataset.name",
+                "a dataset to train on (simulation-only workloads name none)",
+                name or "no dataset",
+            )
     except ConfigError as err:
         if err.file is None and source is not None:
             raise ConfigError(source, err.key, err.expected, err.got) from None

@@ -13,18 +13,27 @@ import numpy as np
 from numba import njit
 
 
+# inlined at numba IR level: as a call it cost ~10 % on small batches
+@njit(cache=True, inline="always")
+def _shifted_exp_row(z, m, out):
+    """out[m] = exp(z[m] - max(z[m])) (shifted so no term overflows); returns (max, sum)."""
+    k = z.shape[1]
+    top = z[m, 0]
+    for j in range(1, k):
+        top = max(top, z[m, j])
+    total = np.float32(0.0)
+    for j in range(k):
+        e = np.exp(z[m, j] - top)
+        out[m, j] = e
+        total += e
+    return top, total
+
+
 @njit(cache=True)
 def _softmax_rows(z, out):
     m_rows, k = z.shape
     for m in range(m_rows):
-        top = z[m, 0]
-        for j in range(1, k):
-            top = max(top, z[m, j])
-        total = np.float32(0.0)
-        for j in range(k):
-            e = np.exp(z[m, j] - top)
-            out[m, j] = e
-            total += e
+        _, total = _shifted_exp_row(z, m, out)
         inv = np.float32(1.0) / total
         for j in range(k):
             out[m, j] *= inv
@@ -36,14 +45,7 @@ def _xent(z, labels, dz):
     loss = 0.0
     inv_m = np.float32(1.0 / m_rows)
     for m in range(m_rows):
-        top = z[m, 0]
-        for j in range(1, k):
-            top = max(top, z[m, j])
-        total = np.float32(0.0)
-        for j in range(k):
-            e = np.exp(z[m, j] - top)
-            dz[m, j] = e
-            total += e
+        top, total = _shifted_exp_row(z, m, dz)
         y = labels[m]
         loss += np.log(np.float64(total)) - np.float64(z[m, y] - top)
         scale = inv_m / total

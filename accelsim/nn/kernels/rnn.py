@@ -5,11 +5,15 @@ every hidden state h (N, T, H). Parameters use PyTorch's layouts: ``w_ih`` (G*H,
 (G*H, H), ``b_ih`` and ``b_hh`` (G*H,), with G = 1 (rnn), 4 (lstm: gates i, f, g, o) or 3
 (gru: gates r, z, n, and n = tanh(W_in x + b_in + r * (W_hn h + b_hn)) exactly as PyTorch).
 
-The input projections of all steps are one GEMM (N*T, F) x (F, G*H) before the time loop. The
-loop is one numba function: at each step every thread takes a block of batch rows, multiplies
-its rows of h_{t-1} by W_hh^T (a single-threaded BLAS call) and applies the gate maths to them.
-Backward mirrors it with a per-step (rows, G*H) x (G*H, H) product carrying the error to the
-previous step; the weight gradients of all steps are again single GEMMs after the loop.
+The input projections of all steps are one GEMM (N*T, F) x (F, G*H) before the time loop.
+Batch rows never interact, so each numba thread takes a block of rows and carries it through
+all T steps on its own (one parallel region per pass, not one per step): at each step one
+single-threaded BLAS call multiplies the block's h_{t-1} by W_hh^T, reading and writing the
+(N, T, .) arrays in place, then one vectorised pass applies the gate maths. Backward mirrors it
+with a per-step (rows, G*H) x (G*H, H) product carrying the error to the previous step. The
+weight gradients of all steps are single transposed GEMMs after the loop, split over threads
+by gate rows (dW_hh pairs the gate errors with the states one row earlier and takes out the
+pairs that straddle two samples). Measured effect: benchmarks/rnn.py, docs/performance.md.
 
 ``through_time=False`` stops the error at each step (no flow from h_t back to h_{t-1}); the DFA
 variants use it when every step receives its own injected error (docs/dfa-extensions.md).
@@ -69,36 +73,55 @@ def fast_sigmoid(x):
     return _HALF * fast_tanh(_HALF * x) + _HALF
 
 
+@njit(**_FAST)
+def _rows_times(src, t_src, lo, hi, w, beta, dst, dst_lo, t_dst, scalars):
+    """dst[dst_lo + i, t_dst] = src[lo + i, t_src] @ w + beta * (itself), i < hi - lo.
+
+    ``src`` and ``dst`` are (rows, steps, width) arrays, so the rows of one step lie
+    steps * width apart and BLAS reads and writes them in place.
+    """
+    steps_s, k = src.shape[1], src.shape[2]
+    steps_d, n = dst.shape[1], dst.shape[2]
+    a = src.reshape(-1)[(lo * steps_s + t_src) * k :]
+    c = dst.reshape(-1)[(dst_lo * steps_d + t_dst) * n :]
+    gemm(
+        False, False, hi - lo, n, k, a, steps_s * k, w.reshape(-1), n, beta, c, steps_d * n, scalars
+    )
+
+
 # -- forward time loops ----------------------------------------------------------------------
-# xp (N, T, G*H) holds W_ih x_t + b_ih for every step; the loops add W_hh h_{t-1} + b_hh.
-# Batch rows never interact, so each thread runs its own block of rows [lo, hi) through all
-# steps: no synchronisation per step (waking the passive OpenMP workers cost about 50 us per
-# parallel region, 100 regions per pass). Each ``_*_block`` is serial; the ``_*_parallel``
-# dispatchers hand one block to each thread.
+# xp (N, T, G*H) holds W_ih x_t + b_ih for every step (for rnn and lstm b_hh too); the loops add
+# W_hh h_{t-1}. Batch rows never interact, so each thread carries its own block of rows
+# [lo, hi) through all steps: no synchronisation per step (waking the passive OpenMP workers
+# cost about 50 us per parallel region, one region per step before). The recurrent product
+# reads h_{t-1} and writes its result in place inside the (N, T, .) arrays (``gemm`` with row
+# stride T * width), so there are no per-step copies. The maths of one row sits in its own
+# ``_*_row`` function: written inline in the step loop, LLVM left it scalar (about 6 ns an
+# element instead of 1). Each ``_*_block`` is serial; ``_*_parallel`` gives each thread a block.
 
 
 @njit(**_FAST)
-def _rnn_block(lo, hi, xp, w_hh_t, b_hh, h_all):
+def _rnn_row(a, bias, hout, hidden):
+    for j in range(hidden):
+        hout[j] = fast_tanh(a[j] + bias[j])
+
+
+@njit(**_FAST)
+def _rnn_block(lo, hi, xp, bias, w_hh_t, h_all):
+    """``xp`` holds W_ih x_t on entry, plus W_hh h_{t-1} on exit; ``bias`` is b_ih + b_hh."""
     _, steps, hidden = h_all.shape
-    h = np.zeros((hi - lo, hidden), dtype=np.float32)
-    hh = np.zeros((hi - lo, hidden), dtype=np.float32)
+    scalars = np.empty(2, np.float32)
     for t in range(steps):
         if t > 0:
-            np.dot(h, w_hh_t, hh)
+            _rows_times(h_all, t - 1, lo, hi, w_hh_t, 1.0, xp, lo, t, scalars)
         for n in range(lo, hi):
-            xr, hr, hrow, out = xp[n, t], hh[n - lo], h[n - lo], h_all[n, t]
-            for j in range(hidden):
-                v = fast_tanh(xr[j] + hr[j] + b_hh[j])
-                hrow[j] = v
-                out[j] = v
+            _rnn_row(xp[n, t], bias, h_all[n, t], hidden)
 
 
 @njit(**_FAST)
-def _lstm_row(g, cprev, cout, hout, scale, shift, hidden):
-    # A row's maths in its own function: inlined into the step loop, LLVM left it scalar
-    # (6 ns an element instead of under 1).
+def _lstm_row(g, bias, cprev, cout, hout, scale, shift, hidden):
     for j in range(4 * hidden):
-        g[j] = fast_tanh(g[j] * scale[j]) * scale[j] + shift[j]
+        g[j] = fast_tanh((g[j] + bias[j]) * scale[j]) * scale[j] + shift[j]
     for j in range(hidden):
         cv = g[hidden + j] * cprev[j] + g[j] * g[2 * hidden + j]
         cout[j] = cv
@@ -106,8 +129,8 @@ def _lstm_row(g, cprev, cout, hout, scale, shift, hidden):
 
 
 @njit(**_FAST)
-def _lstm_block(lo, hi, gates, w_hh_t, h_all, c_all):
-    """``gates`` holds W_ih x_t + b_ih + b_hh on entry and the gate activations on exit."""
+def _lstm_block(lo, hi, gates, bias, w_hh_t, h_all, c_all):
+    """``gates``: W_ih x_t on entry, the gate activations on exit; ``bias`` is b_ih + b_hh."""
     _, steps, hidden = h_all.shape
     size = 4 * hidden
     # sigmoid(a) = 0.5 tanh(0.5 a) + 0.5: one vector loop serves all four gates.
@@ -117,99 +140,93 @@ def _lstm_block(lo, hi, gates, w_hh_t, h_all, c_all):
     shift[2 * hidden : 3 * hidden] = 0.0
     zero_row = np.zeros(hidden, dtype=np.float32)
     scalars = np.empty(2, np.float32)
-    gf, hf, wf = gates.reshape(-1), h_all.reshape(-1), w_hh_t.reshape(-1)
     for t in range(steps):
         if t > 0:
-            # gates[lo:hi, t] += h_{t-1} W_hh^T, both read in place (rows steps apart)
-            gemm(
-                False,
-                False,
-                hi - lo,
-                size,
-                hidden,
-                hf[(lo * steps + t - 1) * hidden :],
-                steps * hidden,
-                wf,
-                size,
-                1.0,
-                gf[(lo * steps + t) * size :],
-                steps * size,
-                scalars,
-            )
+            _rows_times(h_all, t - 1, lo, hi, w_hh_t, 1.0, gates, lo, t, scalars)
         for n in range(lo, hi):
             cprev = c_all[n, t - 1] if t > 0 else zero_row
-            _lstm_row(gates[n, t], cprev, c_all[n, t], h_all[n, t], scale, shift, hidden)
+            _lstm_row(gates[n, t], bias, cprev, c_all[n, t], h_all[n, t], scale, shift, hidden)
 
 
 @njit(**_FAST)
-def _gru_block(lo, hi, xp, w_hh_t, b_hh, h_all, gates, hn_all):
+def _gru_row(xr, hr, bias, b_hh, hprev, g, hnout, hout, hidden):
+    for j in range(2 * hidden):
+        g[j] = fast_sigmoid(xr[j] + hr[j] + bias[j])
+    for j in range(hidden):
+        hn = hr[2 * hidden + j] + b_hh[2 * hidden + j]
+        nv = fast_tanh(xr[2 * hidden + j] + bias[2 * hidden + j] + g[j] * hn)
+        z = g[hidden + j]
+        g[2 * hidden + j] = nv
+        hnout[j] = hn
+        hout[j] = (_ONE - z) * nv + z * hprev[j]
+
+
+@njit(**_FAST)
+def _gru_block(lo, hi, xp, bias, w_hh_t, b_hh, h_all, gates, hn_all):
+    """``bias`` is b_ih + b_hh for r and z, b_in for n (b_hn goes inside r * (W_hn h + b_hn))."""
     _, steps, hidden = h_all.shape
-    h = np.zeros((hi - lo, hidden), dtype=np.float32)
-    hh = np.zeros((hi - lo, 3 * hidden), dtype=np.float32)
+    size = 3 * hidden
+    # W_hn h must stay apart from W_in x (r scales it), so this product has its own buffer.
+    hh = np.zeros((hi - lo, 1, size), dtype=np.float32)
+    zero_row = np.zeros(hidden, dtype=np.float32)
+    scalars = np.empty(2, np.float32)
     for t in range(steps):
         if t > 0:
-            np.dot(h, w_hh_t, hh)
+            _rows_times(h_all, t - 1, lo, hi, w_hh_t, 0.0, hh, 0, 0, scalars)
         for n in range(lo, hi):
-            g, xr, hr = gates[n, t], xp[n, t], hh[n - lo]
-            hrow, hout, hnout = h[n - lo], h_all[n, t], hn_all[n, t]
-            for j in range(2 * hidden):
-                g[j] = fast_sigmoid(xr[j] + hr[j] + b_hh[j])
-            for j in range(hidden):
-                hn = hr[2 * hidden + j] + b_hh[2 * hidden + j]
-                nv = fast_tanh(xr[2 * hidden + j] + g[j] * hn)
-                z = g[hidden + j]
-                hv = (_ONE - z) * nv + z * hrow[j]
-                g[2 * hidden + j] = nv
-                hnout[j] = hn
-                hrow[j] = hv
-                hout[j] = hv
+            hprev = h_all[n, t - 1] if t > 0 else zero_row
+            g, hr = gates[n, t], hh[n - lo, 0]
+            _gru_row(xp[n, t], hr, bias, b_hh, hprev, g, hn_all[n, t], h_all[n, t], hidden)
 
 
 @njit(parallel=True, cache=True)
-def _rnn_parallel(xp, w_hh_t, b_hh, h_all, chunks):
-    n_batch = h_all.shape[0]
-    for part in prange(chunks):
-        _rnn_block(
-            part * n_batch // chunks, (part + 1) * n_batch // chunks, xp, w_hh_t, b_hh, h_all
-        )
-
-
-@njit(parallel=True, cache=True)
-def _lstm_parallel(gates, w_hh_t, h_all, c_all, chunks):
+def _rnn_parallel(xp, bias, w_hh_t, h_all, chunks):
     n_batch = h_all.shape[0]
     for part in prange(chunks):
         lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-        _lstm_block(lo, hi, gates, w_hh_t, h_all, c_all)
+        _rnn_block(lo, hi, xp, bias, w_hh_t, h_all)
 
 
 @njit(parallel=True, cache=True)
-def _gru_parallel(xp, w_hh_t, b_hh, h_all, gates, hn_all, chunks):
+def _lstm_parallel(gates, bias, w_hh_t, h_all, c_all, chunks):
     n_batch = h_all.shape[0]
     for part in prange(chunks):
         lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
-        _gru_block(lo, hi, xp, w_hh_t, b_hh, h_all, gates, hn_all)
+        _lstm_block(lo, hi, gates, bias, w_hh_t, h_all, c_all)
+
+
+@njit(parallel=True, cache=True)
+def _gru_parallel(xp, bias, w_hh_t, b_hh, h_all, gates, hn_all, chunks):
+    n_batch = h_all.shape[0]
+    for part in prange(chunks):
+        lo, hi = part * n_batch // chunks, (part + 1) * n_batch // chunks
+        _gru_block(lo, hi, xp, bias, w_hh_t, b_hh, h_all, gates, hn_all)
 
 
 # -- backward time loops ---------------------------------------------------------------------
 # Each fills d_in (N, T, G*H), the error at the gate pre-activations on the input side; GRU also
 # fills d_hid, the hidden side, which differs from d_in in the n gate (there it is scaled by r).
-# Same split as forward: a thread carries its rows back through all steps.
+# Same split as forward: a thread carries its rows back through all steps, and the product
+# carrying the error to h_{t-1} reads this step's rows of d_in (or d_hid) in place. ``keep`` is
+# 1 with flow through time and 0 without.
+
+
+@njit(**_FAST)
+def _rnn_back_row(h, dr, dhn, a, hidden):
+    for j in range(hidden):
+        a[j] = (dr[j] + dhn[j]) * (_ONE - h[j] * h[j])
 
 
 @njit(**_FAST)
 def _rnn_back_block(lo, hi, dh_out, h_all, w_hh, d_in, through_time):
     _, steps, hidden = h_all.shape
-    dh_next = np.zeros((hi - lo, hidden), dtype=np.float32)
-    da = np.empty((hi - lo, hidden), dtype=np.float32)
+    dh_next = np.zeros((hi - lo, 1, hidden), dtype=np.float32)
+    scalars = np.empty(2, np.float32)
     for t in range(steps - 1, -1, -1):
         for n in range(lo, hi):
-            hr, dr, dn, a, dout = h_all[n, t], dh_out[n, t], dh_next[n - lo], da[n - lo], d_in[n, t]
-            for j in range(hidden):
-                v = (dr[j] + dn[j]) * (_ONE - hr[j] * hr[j])
-                a[j] = v
-                dout[j] = v
+            _rnn_back_row(h_all[n, t], dh_out[n, t], dh_next[n - lo, 0], d_in[n, t], hidden)
         if through_time and t > 0:
-            np.dot(da, w_hh, dh_next)
+            _rows_times(d_in, t, lo, hi, w_hh, 0.0, dh_next, 0, 0, scalars)
 
 
 @njit(**_FAST)
@@ -229,77 +246,53 @@ def _lstm_back_row(g, c, cprev, dr, dhn, dcn, a, keep, hidden):
 @njit(**_FAST)
 def _lstm_back_block(lo, hi, dh_out, c_all, gates, w_hh, d_in, through_time):
     _, steps, hidden = c_all.shape
-    size = 4 * hidden
-    dh_next = np.zeros((hi - lo, hidden), dtype=np.float32)
+    dh_next = np.zeros((hi - lo, 1, hidden), dtype=np.float32)
     dc_next = np.zeros((hi - lo, hidden), dtype=np.float32)
     zero_row = np.zeros(hidden, dtype=np.float32)
     keep = _ONE if through_time else np.float32(0.0)
     scalars = np.empty(2, np.float32)
-    df, wf, nf = d_in.reshape(-1), w_hh.reshape(-1), dh_next.reshape(-1)
     for t in range(steps - 1, -1, -1):
         for n in range(lo, hi):
             cprev = c_all[n, t - 1] if t > 0 else zero_row
-            _lstm_back_row(
-                gates[n, t],
-                c_all[n, t],
-                cprev,
-                dh_out[n, t],
-                dh_next[n - lo],
-                dc_next[n - lo],
-                d_in[n, t],
-                keep,
-                hidden,
-            )
+            dhn, dcn = dh_next[n - lo, 0], dc_next[n - lo]
+            g, c, dr, a = gates[n, t], c_all[n, t], dh_out[n, t], d_in[n, t]
+            _lstm_back_row(g, c, cprev, dr, dhn, dcn, a, keep, hidden)
         if through_time and t > 0:
-            # dh_next = d_in[lo:hi, t] W_hh, read in place (rows steps apart)
-            gemm(
-                False,
-                False,
-                hi - lo,
-                hidden,
-                size,
-                df[(lo * steps + t) * size :],
-                steps * size,
-                wf,
-                hidden,
-                0.0,
-                nf,
-                hidden,
-                scalars,
-            )
+            _rows_times(d_in, t, lo, hi, w_hh, 0.0, dh_next, 0, 0, scalars)
+
+
+@njit(**_FAST)
+def _gru_back_row(g, hnr, hprev, dr, dhn, di, dd, keep, hidden):
+    for j in range(hidden):
+        r, z, nv = g[j], g[hidden + j], g[2 * hidden + j]
+        dh = dr[j] + dhn[j]
+        an = dh * (_ONE - z) * (_ONE - nv * nv)
+        az = dh * (hprev[j] - nv) * z * (_ONE - z)
+        ar = an * hnr[j] * r * (_ONE - r)
+        di[j] = ar
+        di[hidden + j] = az
+        di[2 * hidden + j] = an
+        dd[j] = ar
+        dd[hidden + j] = az
+        dd[2 * hidden + j] = an * r
+        dhn[j] = dh * z * keep  # the direct path h_{t-1} -> h_t
 
 
 @njit(**_FAST)
 def _gru_back_block(lo, hi, dh_out, h_all, gates, hn_all, w_hh, d_in, d_hid, through_time):
     _, steps, hidden = h_all.shape
-    dh_next = np.zeros((hi - lo, hidden), dtype=np.float32)
-    direct = np.zeros((hi - lo, hidden), dtype=np.float32)
-    da = np.empty((hi - lo, 3 * hidden), dtype=np.float32)
+    dh_next = np.zeros((hi - lo, 1, hidden), dtype=np.float32)
     zero_row = np.zeros(hidden, dtype=np.float32)
+    keep = _ONE if through_time else np.float32(0.0)
+    scalars = np.empty(2, np.float32)
     for t in range(steps - 1, -1, -1):
         for n in range(lo, hi):
-            g, hnr, di, dd, a = gates[n, t], hn_all[n, t], d_in[n, t], d_hid[n, t], da[n - lo]
             hprev = h_all[n, t - 1] if t > 0 else zero_row
-            dr, dhn, drow = dh_out[n, t], dh_next[n - lo], direct[n - lo]
-            for j in range(hidden):
-                r, z, nv = g[j], g[hidden + j], g[2 * hidden + j]
-                dh = dr[j] + dhn[j]
-                an = dh * (_ONE - z) * (_ONE - nv * nv)
-                az = dh * (hprev[j] - nv) * z * (_ONE - z)
-                ar = an * hnr[j] * r * (_ONE - r)
-                di[j] = ar
-                di[hidden + j] = az
-                di[2 * hidden + j] = an
-                dd[j] = ar
-                dd[hidden + j] = az
-                dd[2 * hidden + j] = an * r
-                a[j] = ar
-                a[hidden + j] = az
-                a[2 * hidden + j] = an * r
-                drow[j] = dh * z
+            g, hnr, dr, dhn = gates[n, t], hn_all[n, t], dh_out[n, t], dh_next[n - lo, 0]
+            _gru_back_row(g, hnr, hprev, dr, dhn, d_in[n, t], d_hid[n, t], keep, hidden)
         if through_time and t > 0:
-            np.dot(da, w_hh, dh_next)
-            dh_next += direct
+            # adds the path through the gates to the direct one the row pass left there
+            _rows_times(d_hid, t, lo, hi, w_hh, 1.0, dh_next, 0, 0, scalars)
 
 
 @njit(parallel=True, cache=True)
@@ -358,29 +351,30 @@ def recurrent_forward(
     n_batch, steps, features = x.shape
     size = w_ih.shape[0]
     hidden = size // CELL_GATES[cell]
-    # H1's linear kernels keep every BLAS call single-threaded: idle multi-threaded BLAS
-    # workers spinning after a call would otherwise steal the cores from the time loop.
     w_hh_t = _f32(_f32(w_hh).T)
     bh = _bias(b_hh, size)
     h_all = np.empty((n_batch, steps, hidden), np.float32)
     chunks = num_threads(n_batch)
-    if cell == "lstm":
-        # both biases go in with the input projection, whose buffer then becomes the gates
-        gates = linear_forward(x.reshape(n_batch * steps, features), w_ih, _bias(b_ih, size) + bh)
-        gates = gates.reshape(n_batch, steps, size)
-        c_all = np.empty_like(h_all)
-        kernel_blas_single_threaded()
-        _run(_lstm_block, _lstm_parallel, chunks, n_batch, gates, w_hh_t, h_all, c_all)
-        return h_all, (x, h_all, c_all, gates)
-    xp = linear_forward(x.reshape(n_batch * steps, features), w_ih, _bias(b_ih, size))
+    # The linear kernels and kernel_blas_single_threaded keep BLAS on one thread: idle
+    # multi-threaded BLAS workers spinning after a call would steal the cores from the loop.
+    # The biases are added in the loop's row pass, which reads every element anyway.
+    xp = linear_forward(x.reshape(n_batch * steps, features), w_ih, None)
     xp = xp.reshape(n_batch, steps, size)
+    bias = _bias(b_ih, size) + bh
     kernel_blas_single_threaded()
     if cell == "rnn":
-        _run(_rnn_block, _rnn_parallel, chunks, n_batch, xp, w_hh_t, bh, h_all)
+        _run(_rnn_block, _rnn_parallel, chunks, n_batch, xp, bias, w_hh_t, h_all)
         return h_all, (x, h_all)
+    if cell == "lstm":
+        # the loop adds W_hh h_{t-1} into xp in place and leaves the gate activations there
+        c_all = np.empty_like(h_all)
+        _run(_lstm_block, _lstm_parallel, chunks, n_batch, xp, bias, w_hh_t, h_all, c_all)
+        return h_all, (x, h_all, c_all, xp)
+    bias[2 * hidden :] = _bias(b_ih, size)[2 * hidden :]
     gates = np.empty((n_batch, steps, size), np.float32)
     hn_all = np.empty_like(h_all)
-    _run(_gru_block, _gru_parallel, chunks, n_batch, xp, w_hh_t, bh, h_all, gates, hn_all)
+    args = (xp, bias, w_hh_t, bh, h_all, gates, hn_all)
+    _run(_gru_block, _gru_parallel, chunks, n_batch, *args)
     return h_all, (x, h_all, gates, hn_all)
 
 
@@ -418,6 +412,12 @@ def recurrent_gate_errors(
         args = (dh, h_all, saved[2], saved[3], w_hh, d_in, d_hid, tt)
         _run(_gru_back_block, _gru_back_parallel, chunks, n_batch, *args)
     return d_in, d_hid
+
+
+@njit(**_FAST)
+def _add_row(acc, row, lo, hi):
+    for j in range(lo, hi):
+        acc[j] += row[j]
 
 
 @njit(cache=True)
@@ -471,12 +471,9 @@ def _grad_block(d, x, dw, db, lo, hi, shift, steps, scalars):
             for i in range(m):
                 for j in range(cols):
                     dw[lo + i, j] -= fix[i, j]
-    acc = db[lo:hi]
-    acc[:] = 0.0
+    db[lo:hi] = 0.0
     for r in range(rows):
-        row = d[r, lo:hi]
-        for j in range(m):
-            acc[j] += row[j]
+        _add_row(db, d[r], lo, hi)
 
 
 @njit(cache=True, parallel=True)
