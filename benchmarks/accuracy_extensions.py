@@ -30,6 +30,7 @@ EPOCHS = {
     "cnn_mnist1d.yaml": 20,
     "deep_cnn_mnist1d.yaml": 20,
     "gru_mnist1d.yaml": 15,
+    "gru2_mnist1d.yaml": 15,
     "lstm_shakespeare.yaml": 3,
 }
 # conv feedback groups per CNN: a divisor of every conv layer's channels (25 and 16/32)
