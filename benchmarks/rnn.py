@@ -121,7 +121,8 @@ def render(rows: list[tuple], threads: int, cpu_time: bool) -> str:
     clock = "process CPU time" if cpu_time else "wall time"
     flag = " --cpu-time" if cpu_time else ""
     lines = [
-        f"`python benchmarks/rnn.py --threads {threads}{flag}` ({threads} threads for numba and "
+        f"`python benchmarks/rnn.py --threads {threads}{flag}` ({threads} "
+        f"thread{'s' if threads != 1 else ''} for numba and "
         f"torch; {clock}, fastest of the repeats, ms; machine load average at the end "
         f"{load:.1f} on 2 cores). Layer = "
         "forward + BPTT of the recurrent layer with a gradient at every step; step = "

@@ -11,9 +11,10 @@ all T steps on its own (one parallel region per pass, not one per step): at each
 single-threaded BLAS call multiplies the block's h_{t-1} by W_hh^T, reading and writing the
 (N, T, .) arrays in place, then one vectorised pass applies the gate maths. Backward mirrors it
 with a per-step (rows, G*H) x (G*H, H) product carrying the error to the previous step. The
-weight gradients of all steps are single transposed GEMMs after the loop, split over threads
-by gate rows (dW_hh pairs the gate errors with the states one row earlier and takes out the
-pairs that straddle two samples). Measured effect: benchmarks/rnn.py, docs/performance.md.
+weight gradients of all steps are transposed GEMMs after the loop, split over threads by gate
+rows, with no transposed copy of the gate errors: for rnn and lstm one GEMM d^T [x_t, h_{t-1}]
+gives both weights; GRU (whose W_hh sees a different error) pairs d_hid with the states one row
+earlier and takes out the pairs that straddle two samples. Speed: docs/performance.md#rnn.
 
 ``through_time=False`` stops the error at each step (no flow from h_t back to h_{t-1}); the DFA
 variants use it when every step receives its own injected error (docs/dfa-extensions.md).
