@@ -50,9 +50,9 @@ class TrainingSpec:
     epochs: int = 1
     seed: int = 0
     grad_clip: float = 0.0  # global-norm clip; 0 disables
-    # optimizer steps between the weights a gradient is computed with and the current ones
-    # (pdfa pipelines: depth - 1); 0 = plain training. See accelsim/nn/train/delay.py.
-    weight_delay: int = 0
+    # optimizer steps between the weights a gradient is computed with and the current ones:
+    # 0 or 1; None = the algorithm's default (resolve_weight_delay). See nn/train/delay.py.
+    weight_delay: int | None = None
     # DFA extensions (sparse-dfa, modular-dfa, hybrid-dfa): see accelsim/config/extensions.py
     extensions: ExtensionSpec = ExtensionSpec()
 
@@ -107,6 +107,28 @@ def parse_training(section: Section, layers: Sequence[LayerSpec]) -> TrainingSpe
         epochs=section.get_int("epochs", default=1, minimum=1),
         seed=section.get_int("seed", default=0, minimum=0),
         grad_clip=section.get_float("grad_clip", default=0.0, minimum=0.0),
-        weight_delay=section.get_int("weight_delay", default=0, minimum=0),
+        weight_delay=_weight_delay(section),
         extensions=parse_extensions(section.get_section("extensions", default=None), layers),
     )
+
+
+# Weight delay (design.md section 10): PDFA on DF-LNPU runs the next sample's forward pass on
+# weights not yet updated by the current sample's errors, a delay of one update.
+WEIGHT_DELAYS = (0, 1)
+DEFAULT_WEIGHT_DELAY = {"pdfa": 1}
+
+
+def _weight_delay(section: Section) -> int | None:
+    return section.get_int("weight_delay", default=None, minimum=0, maximum=max(WEIGHT_DELAYS))
+
+
+def resolve_weight_delay(training: TrainingSpec | None, algorithm: str) -> int:
+    """The weight delay ``algorithm`` trains and is simulated with: the workload's
+    ``training.weight_delay`` when set, else 1 for pdfa (as on DF-LNPU) and 0 otherwise.
+
+    One definition for train, simulate, compare, sweep and study: with delay 1 the forward
+    pass of iteration i+1 may use weights not yet updated by iteration i."""
+    explicit = getattr(training, "weight_delay", None)
+    if explicit is not None:
+        return int(explicit)
+    return DEFAULT_WEIGHT_DELAY.get(algorithm, 0)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from accelsim.config.fields import check_int
-from accelsim.config.training import TrainingSpec
+from accelsim.config.training import TrainingSpec, resolve_weight_delay
 from accelsim.config.workload import Workload, load_workload
 from accelsim.nn.algorithms.stats import layer_stats
 from accelsim.nn.datasets import Dataset, load_dataset
@@ -64,7 +64,7 @@ def fit(
         workload = load_workload(workload)
     spec = _training(workload.training, algorithm, epochs, seed)
     if weight_delay is not None:
-        spec = replace(spec, weight_delay=check_int(weight_delay, None, "weight_delay", 0))
+        spec = replace(spec, weight_delay=check_int(weight_delay, None, "weight_delay", 0, 1))
     workload = replace(workload, training=spec)
     network = Network(workload, seed=spec.seed)
     plan_name = spec.algorithm
@@ -77,7 +77,7 @@ def fit(
     count = len(data.x_train)
     num_batches = math.ceil(count / batch_size)
     params = network.params
-    delay = WeightDelay(params, spec.weight_delay)
+    delay = WeightDelay(params, resolve_weight_delay(spec, spec.algorithm))
     history: list[EpochStats] = []
     started = time.perf_counter()
     for epoch in range(1, spec.epochs + 1):
