@@ -29,7 +29,7 @@ import yaml
 from accelsim.report.api import compare_point, run
 
 ROOT = Path(__file__).resolve().parent.parent
-ITERATIONS = 8
+ITERATIONS = None  # enough for each run's steady state (accelsim.sim.steady)
 STALL_FREE_BYTES_PER_CYCLE = 1e12
 
 MLP4 = {
@@ -61,13 +61,10 @@ def stall_free(arch_path: Path) -> dict:
 
 def bound_row(label: str, arch, workload) -> dict:
     runs = {a: run(arch, workload, a, ITERATIONS) for a in ("bp", "dfa", "pdfa")}
-    per_iter = {
-        a: r.report["steady_state"]["cycles_per_iteration"] for a, r in runs.items()
-    }
+    per_iter = {a: r.report["steady_state"]["cycles_per_iteration"] for a, r in runs.items()}
     pdfa = runs["pdfa"]
-    busy = {
-        u.name: pdfa.result.busy_cycles[i] / ITERATIONS for i, u in enumerate(pdfa.arch.units)
-    }
+    n = pdfa.report["iterations"]
+    busy = {u.name: pdfa.result.busy_cycles[i] / n for i, u in enumerate(pdfa.arch.units)}
     bound = max(busy.values())
     return {
         "case": label,
@@ -86,8 +83,9 @@ def bounds() -> list[dict]:
     return [
         bound_row("MDNet fc, batch 128", dflnpu, ROOT / "workloads" / "mdnet_fc.yaml"),
         bound_row("MLP 784-512-512-512-10, batch 100", dflnpu, MLP4),
-        bound_row("strided CNN (cnn_mnist1d), batch 100", dflnpu,
-                  ROOT / "workloads" / "cnn_mnist1d.yaml"),
+        bound_row(
+            "strided CNN (cnn_mnist1d), batch 100", dflnpu, ROOT / "workloads" / "cnn_mnist1d.yaml"
+        ),
     ]
 
 
@@ -109,6 +107,39 @@ def compare_all() -> list[dict]:
                 }
             )
     return rows
+
+
+def ascii_timeline(result) -> list[str]:
+    """One line per unit, one character per cycle: the iteration holding the unit, or '.'."""
+    length = result.result.cycles
+    lines = []
+    for u, unit in enumerate(result.arch.units):
+        row = ["."] * length
+        for r in result.result.runs:
+            if r.unit == u:
+                for c in range(int(r.start), int(r.end)):
+                    row[c] = str(r.iteration % 10)
+        lines.append(f"  {unit.name:<6} {''.join(row)}")
+    return lines
+
+
+def timelines() -> str:
+    """PDFA with weight delay 1 and 0 on the tiny chip of tests/sim/test_engine_exact.py."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "sim"))
+    from test_engine_exact import ARCH, MLP
+
+    lines = ["```"]
+    for delay, words in (
+        (1, "iteration 1's forward pass needs no update of iteration 0"),
+        (0, "each forward pass waits for the previous update of its layer"),
+    ):
+        r = run(ARCH, MLP, "pdfa", 2, weight_delay=delay)
+        lines.append(f"weight delay {delay} ({words}): {r.result.cycles} cycles")
+        lines += ascii_timeline(r)
+    lines.append("```")
+    return "\n".join(lines)
 
 
 def render(bound_rows: list[dict], compare_rows: list[dict]) -> str:
@@ -150,6 +181,7 @@ def main() -> None:
         from _common import write_section
 
         write_section(ROOT / "docs" / "validation.md", "schedule-model", text)
+        write_section(ROOT / "docs" / "hardware-model.md", "pdfa-timeline", timelines())
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python benchmarks/simulator.py            # print the figures
     python benchmarks/simulator.py --write    # also update docs/performance.md (simulator)
+    python benchmarks/simulator.py --baseline-rev a51d080   # also time that commit, same run
 
 Measures, in-process on this machine: the wall time of one VGG-16 training iteration (all
 passes, bp/dfa/pdfa) on the dflnpu model; peak Python memory (tracemalloc) for MLPs whose
@@ -14,7 +15,12 @@ dicts, as a sweep passes them). SCALE-Sim 3.0.0 took about 0.8 s per forward lay
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -63,11 +69,67 @@ def peak_memory(workload: dict) -> tuple[float, int]:
     return peak / 2**20, doc["cycles"]
 
 
-def measure() -> dict:
+VGG_TIMING = """
+import json, sys, time
+from accelsim.report.api import simulate_point
+arch, vgg = sys.argv[1], sys.argv[2]
+simulate_point(arch, vgg, "bp", 1)
+out = {}
+for a in ("bp", "dfa", "pdfa"):
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        simulate_point(arch, vgg, a, 1)
+        times.append(time.perf_counter() - t)
+    out[a] = min(times)
+print(json.dumps(out))
+"""
+
+
+def vgg_times(source: Path) -> dict[str, float]:
+    """Best-of-5 wall time of one VGG-16 iteration per schedule, with the code in ``source``."""
+    done = subprocess.run(
+        [sys.executable, "-c", VGG_TIMING, str(DFLNPU), str(VGG)],
+        env={**os.environ, "PYTHONPATH": str(source)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def baseline_times(rev: str) -> dict[str, float]:
+    """VGG-16 iteration times of the code at git revision ``rev`` (a temporary worktree)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            return vgg_times(tree)
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                check=True,
+                capture_output=True,
+            )
+
+
+def measure(baseline_rev: str | None = None) -> dict:
     out: dict = {}
-    simulate_point(DFLNPU, VGG, "bp")  # imports and caches
+    simulate_point(DFLNPU, VGG, "bp", 1)  # imports and caches
     for algorithm in ("bp", "dfa", "pdfa"):
-        out[f"vgg_{algorithm}_s"] = best_of(lambda a=algorithm: simulate_point(DFLNPU, VGG, a), 5)
+        out[f"vgg_{algorithm}_s"] = best_of(
+            lambda a=algorithm: simulate_point(DFLNPU, VGG, a, 1), 5
+        )
+    out["vgg_pdfa_steady_s"] = best_of(lambda: simulate_point(DFLNPU, VGG, "pdfa"), 3)
+    out["vgg_pdfa_steady_iterations"] = simulate_point(DFLNPU, VGG, "pdfa")["iterations"]
+    if baseline_rev:
+        out["baseline_rev"] = baseline_rev
+        out["baseline"] = baseline_times(baseline_rev)
+        out["current"] = vgg_times(ROOT)
     out["scalesim_vgg_forward_s"] = SCALESIM_S_PER_LAYER * VGG_FORWARD_LAYERS
     out["width"] = [(w, *peak_memory(mlp(w, 8))) for w in (64, 512, 4096)]
     out["depth"] = [(d, *peak_memory(mlp(256, d))) for d in (8, 32, 128)]
@@ -93,6 +155,11 @@ def report(m: dict) -> str:
         "|---|---|",
         *(f"| {a} | {1000 * m[f'vgg_{a}_s']:.0f} ms |" for a in ("bp", "dfa", "pdfa")),
         "",
+        f"`simulate -a pdfa` with the default iterations (enough for a steady state: "
+        f"{m['vgg_pdfa_steady_iterations']} iterations) takes "
+        f"{1000 * m['vgg_pdfa_steady_s']:.0f} ms.",
+        "",
+        *_baseline_lines(m),
         f"SCALE-Sim 3.0.0 needs about {SCALESIM_S_PER_LAYER} s per forward layer here, "
         f"{m['scalesim_vgg_forward_s']:.1f} s for VGG-16's {VGG_FORWARD_LAYERS} forward layers "
         f"alone; accelsim simulates all passes of the iteration "
@@ -118,14 +185,35 @@ def report(m: dict) -> str:
     return "\n".join(lines)
 
 
+def _baseline_lines(m: dict) -> list[str]:
+    if "baseline" not in m:
+        return []
+    rows = [
+        f"| {a} | {1000 * m['baseline'][a]:.1f} ms | {1000 * m['current'][a]:.1f} ms "
+        f"| {m['current'][a] / m['baseline'][a]:.2f}x |"
+        for a in ("bp", "dfa", "pdfa")
+    ]
+    return [
+        f"Against commit `{m['baseline_rev']}` in the same run (fresh processes, best of 5, one "
+        "iteration):",
+        "",
+        "| schedule | before | now | now / before |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    parser.add_argument("--baseline-rev", default=None, help="also time this git revision")
     args = parser.parse_args()
-    text = report(measure())
+    text = report(measure(args.baseline_rev))
     print(text)
     if args.write:
-        body = f"Measured with `python benchmarks/simulator.py --write`.\n\n{text}"
+        flag = f" --baseline-rev {args.baseline_rev}" if args.baseline_rev else ""
+        body = f"Measured with `python benchmarks/simulator.py --write{flag}`.\n\n{text}"
         write_section(ROOT / "docs" / "performance.md", "simulator", body)
 
 

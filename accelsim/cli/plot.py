@@ -84,9 +84,8 @@ def _written(paths: list[Path]) -> None:
 @click.option(
     "--iterations",
     type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Training iterations simulated per algorithm.",
+    default=None,
+    help="Training iterations simulated per algorithm (default: enough for a steady state).",
 )
 @_OUT
 @_FORMAT
@@ -94,7 +93,7 @@ def compare(
     arch: str,
     workloads: tuple[str, ...],
     algorithms: str | None,
-    iterations: int,
+    iterations: int | None,
     out: str,
     formats: tuple[str, ...],
 ) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from accelsim.cli.options import weight_delay_option
 from accelsim.config.algorithms import ALGORITHMS
 from accelsim.config.errors import ConfigError
 
@@ -24,6 +25,10 @@ _COMMON = [
         type=click.IntRange(min=1),
         default=None,
         help="Iterations in flight under pdfa (default: the chip's pipeline_depth).",
+    ),
+    weight_delay_option(
+        "pdfa: the forward pass of iteration i reads the update of i-1-D (default: the "
+        "workload's training.weight_delay, else 1)."
     ),
     click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
 ]
@@ -48,9 +53,9 @@ def _common(func):
     "--iterations",
     "-n",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Consecutive iterations; steady-state figures need 2 or more.",
+    default=None,
+    help="Consecutive iterations (default: enough for a steady state: 1 without a pipeline, "
+    "more under pdfa until the iteration spacing settles).",
 )
 @click.option(
     "--trace",
@@ -60,7 +65,15 @@ def _common(func):
     help="Write a Chrome trace-event JSON of the schedule (Perfetto).",
 )
 def simulate(
-    arch, workload, batch_size, pipeline_depth, as_json, algorithm, iterations, trace_file
+    arch,
+    workload,
+    batch_size,
+    pipeline_depth,
+    weight_delay,
+    as_json,
+    algorithm,
+    iterations,
+    trace_file,
 ):
     """Simulate training iterations of WORKLOAD on the chip ARCH.
 
@@ -75,7 +88,14 @@ def simulate(
 
     wl = resolve_workload(str(workload), batch_size=batch_size)
     algorithm = algorithm or getattr(wl.training, "algorithm", None) or "bp"
-    result = run(str(arch), wl, algorithm, iterations, pipeline_depth=pipeline_depth)
+    result = run(
+        str(arch),
+        wl,
+        algorithm,
+        iterations,
+        pipeline_depth=pipeline_depth,
+        weight_delay=weight_delay,
+    )
     if trace_file is not None:
         try:
             trace_file.write_text(json.dumps(result.trace()), encoding="utf-8")
@@ -96,10 +116,10 @@ def simulate(
 @click.option(
     "--iterations",
     "-n",
-    type=click.IntRange(min=2),
-    default=4,
-    show_default=True,
-    help="Iterations per algorithm; ratios use the steady-state iteration.",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Iterations per algorithm (default: enough for a steady state); ratios use the "
+    "steady-state iteration.",
 )
 @click.option(
     "--algorithms",
@@ -107,7 +127,9 @@ def simulate(
     metavar="A,B,...",
     help="Algorithms to compare (default: bp,dfa,pdfa and the workload's own).",
 )
-def compare(arch, workload, batch_size, pipeline_depth, as_json, iterations, algorithms):
+def compare(
+    arch, workload, batch_size, pipeline_depth, weight_delay, as_json, iterations, algorithms
+):
     """Compare the BP-serialized baseline with DFA and pipelined DFA on the chip ARCH.
 
     \b
@@ -134,6 +156,7 @@ def compare(arch, workload, batch_size, pipeline_depth, as_json, iterations, alg
         algorithms=names,
         batch_size=batch_size,
         pipeline_depth=pipeline_depth,
+        weight_delay=weight_delay,
     )
     if as_json:
         click.echo(json.dumps(doc, indent=2))
@@ -170,42 +193,75 @@ def render_simulation(doc: dict) -> str:
         f"  cycles        {doc['cycles']:,}   latency {_seconds(doc['latency_s'])} "
         f"at {doc['clock_mhz']:g} MHz",
         f"  energy        {_joules(doc['energy_pj'])}   "
-        f"DRAM {_si(doc['dram_bytes'], 'B')}   stalls {doc['stall_cycles']:,} cycles",
+        f"DRAM {_si(doc['dram_bytes'], 'B')}   stalls {doc['stall_cycles']:,.0f} cycles",
         f"  per iteration {steady['cycles_per_iteration']:,.0f} cycles, "
         f"{_seconds(steady['latency_s_per_iteration'])}, "
-        f"{_joules(steady['energy_pj_per_iteration'])} (steady state)",
+        f"{_joules(steady['energy_pj_per_iteration'])} {_steady_label(doc)}",
+        f"  DRAM channel  busy {doc['dram']['busy_cycles']:,.0f} cycles, longest wait "
+        f"{doc['dram']['longest_wait_cycles']:,.0f} cycles (fair sharing)",
         "",
         "  energy breakdown:",
     ]
     total = doc["energy_pj"] or 1.0
     for part, value in doc["energy_breakdown_pj"].items():
         lines.append(f"    {part:<14}{_joules(value):>12}  {100 * value / total:5.1f} %")
-    lines += ["", "  unit utilization (busy / compute):"]
-    for unit, busy in doc["utilization"].items():
-        compute = doc["compute_utilization"][unit]
-        lines.append(f"    {unit:<14}{100 * busy:6.1f} % {100 * compute:6.1f} %")
+    lines += [
+        "",
+        f"  units (cycles of the whole run)  {'busy':>14}{'memory wait':>14}{'idle':>14}"
+        f"{'held %':>8}{'MAC util %':>11}",
+    ]
+    for unit, acct in doc["units"].items():
+        lines.append(
+            f"    {unit:<31}{acct['busy_cycles']:>14,.0f}{acct['memory_wait_cycles']:>14,.0f}"
+            f"{acct['idle_cycles']:>14,.0f}{100 * doc['utilization'][unit]:>8.1f}"
+            f"{100 * doc['compute_utilization'][unit]:>11.1f}"
+        )
     header = (
-        f"  {'layer':<12}{'cycles':>12}{'fp':>11}{'ep':>11}{'wg':>11}{'wu':>11}"
+        f"  {'layer':<12}{'cycles':>12}{'stall':>11}{'fp':>11}{'ep':>11}{'wg':>11}{'wu':>11}"
         f"{'MACs':>12}{'DRAM B':>11}{'energy':>11}"
     )
-    lines += ["", "  first iteration by layer:", header]
+    lines += [
+        "",
+        "  first iteration by layer (cycles, stall: wall-clock; passes: task time):",
+        header,
+    ]
     for row in doc["layers"]:
         lines.append(
-            f"  {row['layer']:<12}{row['cycles']:>12,}{row['fp_cycles']:>11,}"
-            f"{row['ep_cycles']:>11,}{row['wg_cycles']:>11,}{row['wu_cycles']:>11,}"
-            f"{_si(row['macs'], ''):>12}{_si(row['dram_bytes'], ''):>11}"
-            f"{_joules(row['energy_pj']):>11}"
+            f"  {row['layer']:<12}{row['cycles']:>12,.0f}{row['stall_cycles']:>11,.0f}"
+            f"{row['fp_cycles']:>11,.0f}{row['ep_cycles']:>11,.0f}{row['wg_cycles']:>11,.0f}"
+            f"{row['wu_cycles']:>11,.0f}{_si(row['macs'], ''):>12}"
+            f"{_si(row['dram_bytes'], ''):>11}{_joules(row['energy_pj']):>11}"
         )
     return "\n".join(lines)
+
+
+def _steady_label(doc: dict) -> str:
+    steady = doc["steady_state"]
+    if steady["reached"]:
+        if doc["schedule"] == "pdfa":
+            return (
+                f"(steady state over iterations {steady['warmup_iterations'] + 1}-"
+                f"{doc['iterations']}, weight delay {doc['weight_delay']})"
+            )
+        return "(steady state)"
+    return (
+        f"(NO steady state reached in {doc['iterations']} iterations: "
+        f"mean of {steady['measured_iterations']} after the pipeline filled; raise -n)"
+    )
 
 
 def render_comparison(doc: dict) -> str:
     first = next(iter(doc["results"].values()))
     lines = [
-        f"{first['workload']} on {first['arch']}, batch {first['batch_size']}, "
-        f"{doc['iterations']} iterations (ratios per steady-state iteration)",
+        f"{first['workload']} on {first['arch']}, batch {first['batch_size']} "
+        "(ratios per steady-state iteration)",
+        *(
+            f"  note: {name} reached no steady state in {r['iterations']} iterations"
+            for name, r in doc["results"].items()
+            if not r["steady_state"]["reached"]
+        ),
         f"  {'algorithm':<13}{'cycles/iter':>14}{'latency':>11}{'energy/iter':>13}"
-        f"{'DRAM/iter':>12}{'speedup':>9}{'energy':>9}",
+        f"{'DRAM/iter':>12}{'speedup':>9}{'energy':>9}{'iters':>7}",
     ]
     for name, r in doc["results"].items():
         s = r["steady_state"]
@@ -215,5 +271,6 @@ def render_comparison(doc: dict) -> str:
             f"{_joules(s['energy_pj_per_iteration']):>13}"
             f"{_si(s['dram_bytes_per_iteration'], 'B'):>12}"
             f"{doc['speedup_vs_bp'][name]:>8.2f}x{doc['energy_ratio_vs_bp'][name]:>8.2f}x"
+            f"{r['iterations']:>7}"
         )
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from accelsim.cli.options import weight_delay_option
 from accelsim.cli.simulate import _joules, _seconds
 
 EPILOG = """\b
@@ -20,6 +21,8 @@ Examples:
   accelsim study examples/study/dflnpu_zero_skip.yaml examples/study/mlp_digits.yaml \\
       --algorithms bp,dfa,pdfa --target-accuracy 0.9 --epochs 6 -o out/study.png
   accelsim study arch_configs/dflnpu.yaml workloads/mlp_mnist1d.yaml --epochs 20 --json
+  accelsim study arch_configs/dflnpu.yaml examples/study/mlp_digits.yaml \\
+      --algorithms dfa,pdfa --weight-delay 0 --epochs 2
 
 The default target is 0.95 x the best test accuracy BP reaches in the run.
 Exit codes: 0 done (a target not reached is a result, not an error); 2 bad input.
@@ -60,8 +63,13 @@ Exit codes: 0 done (a target not reached is a result, not an error); 2 bad input
     "--pipeline-depth",
     type=click.IntRange(min=1),
     default=None,
-    help="Iterations in flight under pdfa (default: the chip's pipeline_depth); pdfa trains "
-    "with depth - 1 steps of stale weights.",
+    help="Bound on iterations in flight in the simulated pdfa schedule (default: the chip's "
+    "pipeline_depth); it does not set the training delay (see --weight-delay).",
+)
+@weight_delay_option(
+    "pdfa's weight delay, the same in training and simulation: 1 = the next forward "
+    "pass uses weights not yet updated by the current iteration (default: the workload's "
+    "training.weight_delay, else 1). Applies to pdfa only."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result document as JSON.")
 @click.option(
@@ -73,7 +81,9 @@ Exit codes: 0 done (a target not reached is a result, not an error); 2 bad input
     help="Also write the accuracy vs time/energy figure (.png, .pdf or .svg; <stem>.csv holds "
     "its data).",
 )
-def study(arch, workload, algorithms, target, epochs, seed, pipeline_depth, as_json, figure):
+def study(
+    arch, workload, algorithms, target, epochs, seed, pipeline_depth, weight_delay, as_json, figure
+):
     """Accuracy x hardware cost: train WORKLOAD with each algorithm, simulate its training
     iterations on the chip ARCH, and report the time and energy each needs to reach a target
     test accuracy."""
@@ -95,6 +105,7 @@ def study(arch, workload, algorithms, target, epochs, seed, pipeline_depth, as_j
             epochs,
             seed,
             pipeline_depth=pipeline_depth,
+            weight_delay=weight_delay,
             on_epoch=bar.epoch,
             on_batch=bar.batch,
         )

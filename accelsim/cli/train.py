@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from accelsim.cli.options import weight_delay_option
 from accelsim.config.algorithms import ALGORITHMS
 
 EPILOG = """\b
@@ -14,6 +15,7 @@ Examples:
   accelsim train workloads/mlp_mnist1d.yaml
   accelsim train workloads/cnn_mnist1d.yaml --algorithm dfa --epochs 20 --seed 1
   accelsim train workloads/lenet_mnist.yaml --algorithm fa --json > lenet_fa.json
+  accelsim train workloads/mlp_mnist1d.yaml --algorithm pdfa --weight-delay 0 --epochs 2
 
 Exit codes: 0 trained; 2 bad input (one line on stderr naming file and key);
 1 training diverged (NaN or infinite loss).
@@ -43,6 +45,11 @@ Exit codes: 0 trained; 2 bad input (one line on stderr naming file and key);
     default=None,
     help="Seed of weights, feedback matrices and shuffling; default: training.seed.",
 )
+@weight_delay_option(
+    "Optimizer steps between the weights a gradient is computed with and the weights it "
+    "updates (1: the next forward pass does not wait for the current update, as pdfa on "
+    "DF-LNPU); default: training.weight_delay, else 1 for pdfa and 0 otherwise."
+)
 @click.option(
     "--json",
     "as_json",
@@ -50,21 +57,29 @@ Exit codes: 0 trained; 2 bad input (one line on stderr naming file and key);
     help="Print only the result as JSON on stdout (no progress, no table).",
 )
 def train(
-    workload: str, algorithm: str | None, epochs: int | None, seed: int | None, as_json: bool
+    workload: str,
+    algorithm: str | None,
+    epochs: int | None,
+    seed: int | None,
+    weight_delay: int | None,
+    as_json: bool,
 ) -> None:
     """Train WORKLOAD (a workload YAML file) and report loss and accuracy per epoch."""
     from accelsim.config.workload import load_workload
     from accelsim.nn.train import TrainingDiverged, fit
+    from accelsim.nn.train.loop import training_settings
 
     spec = load_workload(workload)
-    total = epochs or (spec.training.epochs if spec.training else 1)
-    bars = None if as_json or not sys.stderr.isatty() else _Bars(total)
+    settings = training_settings(spec, algorithm, epochs, seed, weight_delay)
+    delay = (settings.weight_delay, _delay_source(spec, settings.algorithm, weight_delay))
+    bars = None if as_json or not sys.stderr.isatty() else _Bars(settings.epochs)
     try:
         result = fit(
             spec,
             algorithm=algorithm,
             epochs=epochs,
             seed=seed,
+            weight_delay=weight_delay,
             on_epoch=bars.epoch if bars else None,
             on_batch=bars.batch if bars else None,
         )
@@ -76,9 +91,20 @@ def train(
     if bars:
         bars.close()
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        doc = result.to_dict()
+        doc["weight_delay"] = delay[0]  # what fit used: the option, the workload's, the default
+        click.echo(json.dumps(doc, indent=2))
         return
-    click.echo(_table(result))
+    click.echo(_table(result, delay))
+
+
+def _delay_source(spec, algorithm: str, option: int | None) -> str:
+    """Where the weight delay came from, for the summary line."""
+    if option is not None:
+        return "--weight-delay"
+    if spec.training is not None and spec.training.weight_delay is not None:
+        return "training.weight_delay"
+    return f"{algorithm} default"
 
 
 class _Bars:
@@ -118,7 +144,7 @@ class _Bars:
         self.inner = None
 
 
-def _table(result) -> str:
+def _table(result, delay: tuple[int, str] = (0, "")) -> str:
     header = ("epoch", "train loss", "train acc", "test loss", "test acc", "lr", "seconds")
     rows = [
         (
@@ -137,9 +163,10 @@ def _table(result) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.append("")
+    stale = f"weight delay {delay[0]} ({delay[1]}), " if delay[0] else ""
     lines.append(
         f"{result.workload}: {result.algorithm}, {result.epochs} epochs, seed {result.seed}, "
-        f"{result.num_params} parameters: test accuracy {100 * result.test_accuracy:.2f} % "
-        f"in {result.seconds:.1f} s"
+        f"{stale}{result.num_params} parameters: test accuracy "
+        f"{100 * result.test_accuracy:.2f} % in {result.seconds:.1f} s"
     )
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 ``cost_model`` prepares what every task of an iteration shares (the energy table, the tensor
 residency, the feedback stores); ``task_cost`` combines the PE-array timing
-(accelsim.hw.pe_array), the memory model and the energy table for one task on one unit.
+(accelsim.hw.pe_array, each GEMM in the faster of its two orientations: accelsim.hw.mapping),
+the memory model and the energy table for one task on one unit.
 Energy components: compute (MACs, or adds on an adder-only error unit), vector (element-wise),
 sram (the unit's private buffers), global_buffer, dram, feedback (PRNG or feedback SRAM).
 Leakage is charged per cycle of the whole run by the report, not per task.
@@ -13,11 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from accelsim.config.arch import Arch, Unit
 from accelsim.hw.energy import EnergyTable, energy_table
 from accelsim.hw.feedback import FeedbackPlan, feedback_access, feedback_bytes, plan_feedback
+from accelsim.hw.mapping import GemmMapping, choose_mapping
 from accelsim.hw.memory import (
     Residency,
     gemm_traffic,
@@ -27,7 +28,6 @@ from accelsim.hw.memory import (
     transfer_cycles,
     usable_bytes,
 )
-from accelsim.hw.pe_array import ArrayTiming, GemmShape, gemm_timing
 from accelsim.hw.sparsity import ZeroFractions, task_densities
 from accelsim.lowering.graph import Task, TaskGraph
 
@@ -47,6 +47,8 @@ class TaskCost:
     sram_bytes: float
     prng_values: int
     energy_pj: tuple[float, ...]  # one entry per COMPONENTS
+    # PE-array tasks: the mapping chosen for each GemmWork of the task, in order; () otherwise
+    mappings: tuple[GemmMapping, ...] = ()
 
     @property
     def total_energy_pj(self) -> float:
@@ -110,11 +112,6 @@ def cost_model(
     return CostModel(arch, table, residency, plans, densities)
 
 
-@lru_cache(maxsize=65536)
-def _timing(shape: GemmShape, rows: int, cols: int, dataflow: str) -> ArrayTiming:
-    return gemm_timing(shape, rows, cols, dataflow)
-
-
 def task_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     """Cycles, traffic and energy of ``task`` on ``unit``."""
     if unit.kind == "vector":
@@ -152,15 +149,20 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     )
     total_out = sum(g.shape.m * g.shape.n * g.count for g in task.gemms) or 1
     compute = 0
-    reads = [0, 0, 0]
+    reads = [0, 0, 0]  # array-side SRAM accesses of the task's ifmap, filter, ofmap operands
     traffic = [0.0, 0.0, 0.0]
+    mappings = []
     for g in task.gemms:
         s = g.shape
-        t = _timing(s, unit.rows, unit.cols, unit.dataflow)
-        compute += t.cycles * g.count
-        reads[0] += t.ifmap_reads * g.count
-        reads[1] += t.filter_reads * g.count
-        reads[2] += t.ofmap_writes * g.count
+        mapping = choose_mapping(s, unit.rows, unit.cols, unit.dataflow)
+        mappings.append(mapping)
+        compute += mapping.cycles * g.count
+        # A transposed mapping swaps the operand roles inside the array; lowered_reads gives the
+        # accesses back in the task's roles, so reads[1] stays the filter (feedback) operand.
+        for i, n in enumerate(mapping.lowered_reads):
+            reads[i] += n * g.count
+        # Buffer tiling and fill traffic stay on the lowered shape: the unique bytes moved do
+        # not depend on the orientation in this model (a memory-model rewrite will revisit it).
         in_b = ifmap.elements * bpe["ifmap"] * s.m * s.k / total_in
         f_share = s.k * s.n * (1 if g.shared_filter else g.count) / total_f
         f_b = filt.elements * bpe["filter"] * f_share / (1 if g.shared_filter else g.count)
@@ -220,7 +222,7 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
         dram * table.dram_pj_per_byte,
         fb_pj,
     )
-    return _finish(model, compute, gb, dram, macs, sram_bytes, prng, energy)
+    return _finish(model, compute, gb, dram, macs, sram_bytes, prng, energy, tuple(mappings))
 
 
 def _vector_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
@@ -244,7 +246,7 @@ def _vector_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     return _finish(model, compute, gb, dram, 0, 0.0, 0, energy)
 
 
-def _finish(model, compute, gb, dram, macs, sram_bytes, prng, energy) -> TaskCost:
+def _finish(model, compute, gb, dram, macs, sram_bytes, prng, energy, mappings=()) -> TaskCost:
     arch = model.arch
     gb_cycles, dram_cycles = transfer_cycles(
         gb, arch.global_buffer.bandwidth_bytes_per_cycle, dram, arch.dram.bandwidth_bytes_per_cycle
@@ -262,4 +264,5 @@ def _finish(model, compute, gb, dram, macs, sram_bytes, prng, energy) -> TaskCos
         sram_bytes=sram_bytes,
         prng_values=prng,
         energy_pj=energy,
+        mappings=mappings,
     )

@@ -3,14 +3,21 @@
 Per parameter layer, with batch ``N`` and groups ``g``:
 
 - FP   conv: M = N*Ho*Wo, K = Cin/g*kh*kw, N = Cout/g (g GEMMs); linear: M = N, K = in, N = out.
-- EP   (BP/FA, error to the layer below) transposed: M = N*H*W (input positions),
-       K = Cout/g*kh*kw, N = Cin/g; linear: M = N, K = out, N = in.
+- EP   (BP/FA, error to the layer below) conv in col2im (scatter) form: per group
+       dX_cols = dY W^T with M = N*Ho*Wo, K = Cout/g, N = Cin/g*kh*kw (g GEMMs), then col2im
+       scatter-adds the columns into the input error: N*Ho*Wo*Cin*kh*kw element-wise adds;
+       linear: M = N, K = out, N = in.
 - WG   M = Cin/g*kh*kw, K = N*Ho*Wo, N = Cout/g; linear: M = in, K = N, N = out.
 - DFA-EP ``d_l = B_l e``: the GEMMs of the engine's own feedback operator
        (``accelsim.config.feedback_geometry``): dense M = N, K = n_classes (or the module's
        error width), N = n_l outputs; conv form N = Cout; CSR and dilated/grouped conv forms
        as row-balanced or per-group GEMMs whose MACs equal the stored non-zeros of B.
 - WU   element-wise on the vector unit; loss: softmax cross-entropy, element-wise.
+
+FP does one MAC per (output position, weight) pair: the weight times the input under it. EP
+does one per pair too (the output error times the weight), and so does WG (the output error
+times that input). So per layer EP MACs = WG MACs = FP MACs whatever the stride, padding,
+dilation or groups (for a recurrent layer, its EP to the layer below plus its BPTT equal its FP).
 
 Recurrent layers unroll over T steps: per step an input GEMM (N, F, G*H) and a hidden GEMM
 (N, H, G*H) with G = 1, 3, 4 gates for rnn, gru, lstm. Pooling, activations and their
@@ -212,6 +219,7 @@ class _Lowering:
         # a chip store density below 1 thins it
         fb_entries = math.ceil(fa_feedback_entries(above) * density) if fa else 0
         ops = n * _carried_out_elems(layer, after) + n * _out_elems(layer)  # unpool + f'(a)
+        ops += _col2im_adds(above, n)
         operands = (
             Operand("ifmap", "error", n * _out_elems(above)),
             Operand("filter", "feedback" if fa else "weight", fb_entries if fa else w),
@@ -315,18 +323,42 @@ def _fp_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
 
 
 def _ep_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
+    """The error through ``layer``'s W^T: as many MACs as its forward pass.
+
+    Conv uses the col2im (scatter) form: per group the output errors (N*Ho*Wo x Cout/g) times
+    W^T (Cout/g x Cin/g*kh*kw) give one column of input-error contributions per output position
+    and tap; ``_col2im_adds`` then sums them into the input (the functional engine's form too,
+    docs/kernels.md). Each (output error, weight) pair is multiplied once, whereas a zero-padded
+    stride-1 transposed convolution over the input positions multiplies the inserted zeros too:
+    H*W / (Ho*Wo) times the work (about stride^r).
+    """
     if layer.kind == "linear":
         return [GemmWork(GemmShape(_rows(layer, n), layer.out_features, layer.in_features))]
     if layer.kind == "conv":
         g = layer.groups
         shape = GemmShape(
-            n * math.prod(layer.input_shape[1:]),
-            layer.out_channels // g * math.prod(layer.kernel),
-            layer.in_channels // g,
+            n * math.prod(layer.output_shape[1:]),
+            layer.out_channels // g,
+            layer.in_channels // g * math.prod(layer.kernel),
         )
         return [GemmWork(shape, count=g)]
     steps, h, f = layer.input_shape[0], layer.hidden_size, layer.in_features
     return [GemmWork(GemmShape(n, GATES[layer.cell] * h, f), steps, True)]
+
+
+def _col2im_adds(layer: LayerSpec, n: int) -> int:
+    """Element-wise additions of col2im after a conv's EP GEMMs (0 for other layers).
+
+    The GEMMs leave N*Ho*Wo x Cin*kh*kw contributions (all groups): each is the error one
+    output position sends through one tap to one input element (or into the padding, where it
+    is dropped). Overlapping windows make several land on the same input element, so they are
+    scatter-added into the input error: one add per column element. This is the bound a
+    scatter unit spends (it reads and accumulates every element once); it does not discount
+    the first write to each input element, padding taps or the copy-only 1x1 stride-1 case.
+    """
+    if layer.kind != "conv":
+        return 0
+    return n * math.prod(layer.output_shape[1:]) * layer.in_channels * math.prod(layer.kernel)
 
 
 def _wg_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:

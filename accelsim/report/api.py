@@ -9,6 +9,7 @@ document of ``accelsim simulate --json``; ``compare_point`` returns that of ``ac
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from accelsim.config.algorithms import ALGORITHMS
 from accelsim.config.arch import Arch, check_task_kinds, load_arch
 from accelsim.config.errors import ConfigError
+from accelsim.config.training import resolve_weight_delay
 from accelsim.config.workload import Workload, load_workload
 from accelsim.hw.cost import CostModel, TaskCost, cost_model, task_cost
 from accelsim.hw.sparsity import ZeroFractions
@@ -25,8 +27,9 @@ from accelsim.lowering.lower import lower
 from accelsim.lowering.presets import settings_for
 from accelsim.report.metrics import comparison, metrics
 from accelsim.report.trace import chrome_trace
-from accelsim.sim.engine import Schedule, SimResult, simulate
-from accelsim.sim.schedules import schedule_for
+from accelsim.sim.engine import SimResult, simulate
+from accelsim.sim.schedules import Schedule, schedule_for
+from accelsim.sim.steady import AUTO_MAX_ITERATIONS, SteadyState, default_iterations, steady_state
 
 ArchSource = str | Path | dict[str, Any] | Arch
 WorkloadSource = str | Path | dict[str, Any] | Workload
@@ -43,9 +46,11 @@ class Run:
     result: SimResult
     model: CostModel
     report: dict
+    steady: SteadyState
+    cost_of: Callable[[Task, int], TaskCost]
 
     def trace(self) -> dict:
-        return chrome_trace(self.arch, self.graph, self.result)
+        return chrome_trace(self.arch, self.graph, self.result, self.cost_of)
 
 
 def _file_key(source: Any, label: str | None) -> tuple | None:
@@ -95,20 +100,30 @@ def run(
     arch: ArchSource,
     workload: WorkloadSource,
     algorithm: str,
-    iterations: int = 1,
+    iterations: int | None = None,
     arch_label: str | None = None,
     workload_label: str | None = None,
     *,
     batch_size: int | None = None,
     pipeline_depth: int | None = None,
+    weight_delay: int | None = None,
     zero_fractions: ZeroFractions | None = None,
 ) -> Run:
     """Lower, cost and simulate one point. ``zero_fractions`` ({layer: {"input": z, "error":
-    z}}, measured in training) set the work of tasks on units with ``zero_skipping``."""
+    z}}, measured in training) set the work of tasks on units with ``zero_skipping``.
+
+    ``iterations=None`` runs enough iterations for a steady state (one without a pipeline;
+    under pdfa the warm-up plus a measurement window, doubled until the spacing of iteration
+    ends settles, see ``accelsim.sim.steady``). ``weight_delay=None`` takes the workload's
+    ``training.weight_delay``, else the algorithm's default (1 for pdfa)."""
     if algorithm not in ALGORITHMS:
         raise ConfigError(None, "--algorithm", "one of " + ", ".join(ALGORITHMS), algorithm)
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+    if iterations is not None and (
+        isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1
+    ):
         raise ConfigError(None, "--iterations", "a positive integer", iterations)
+    if weight_delay is not None and weight_delay not in (0, 1):
+        raise ConfigError(None, "--weight-delay", "0 or 1", weight_delay)
     if pipeline_depth is not None and (not isinstance(pipeline_depth, int) or pipeline_depth < 1):
         raise ConfigError(None, "--pipeline-depth", "a positive integer", pipeline_depth)
     chip = resolve_arch(arch, arch_label)
@@ -135,22 +150,35 @@ def run(
             cost = memo[key] = task_cost(task, units[unit], model)
         return cost
 
-    schedule = schedule_for(graph, chip, pipeline_depth)
-    result = simulate(graph, chip, schedule, cost_of, iterations)
-    report = metrics(chip, graph, schedule, result, model, cost_of, iterations)
-    return Run(chip, graph, schedule, result, model, report)
+    if weight_delay is None:
+        weight_delay = resolve_weight_delay(wl.training, algorithm)
+    schedule = schedule_for(graph, chip, pipeline_depth, weight_delay)
+    if iterations is not None:
+        result = simulate(graph, chip, schedule, cost_of, iterations)
+        steady = steady_state(result.iteration_end, schedule.depth)
+    else:
+        iterations = default_iterations(schedule.depth)
+        while True:
+            result = simulate(graph, chip, schedule, cost_of, iterations)
+            steady = steady_state(result.iteration_end, schedule.depth)
+            if steady.reached or 2 * iterations > AUTO_MAX_ITERATIONS:
+                break
+            iterations *= 2
+    report = metrics(chip, graph, schedule, result, model, cost_of, iterations, steady)
+    return Run(chip, graph, schedule, result, model, report, steady, cost_of)
 
 
 def simulate_point(
     arch: ArchSource,
     workload: WorkloadSource,
     algorithm: str,
-    iterations: int = 1,
+    iterations: int | None = None,
     arch_label: str | None = None,
     workload_label: str | None = None,
     *,
     batch_size: int | None = None,
     pipeline_depth: int | None = None,
+    weight_delay: int | None = None,
     zero_fractions: ZeroFractions | None = None,
 ) -> dict:
     """The ``accelsim simulate --json`` document for one point."""
@@ -163,6 +191,7 @@ def simulate_point(
         workload_label,
         batch_size=batch_size,
         pipeline_depth=pipeline_depth,
+        weight_delay=weight_delay,
         zero_fractions=zero_fractions,
     ).report
 
@@ -177,13 +206,14 @@ def compared_algorithms(workload: Workload) -> tuple[str, ...]:
 def compare_point(
     arch: ArchSource,
     workload: WorkloadSource,
-    iterations: int = 4,
+    iterations: int | None = None,
     arch_label: str | None = None,
     workload_label: str | None = None,
     *,
     algorithms: tuple[str, ...] | None = None,
     batch_size: int | None = None,
     pipeline_depth: int | None = None,
+    weight_delay: int | None = None,
 ) -> dict:
     """The ``accelsim compare --json`` document: each algorithm against the BP baseline."""
     chip = resolve_arch(arch, arch_label)
@@ -192,7 +222,9 @@ def compare_point(
     if "bp" not in names:
         names = ("bp", *names)
     results = {
-        name: simulate_point(chip, wl, name, iterations, pipeline_depth=pipeline_depth)
+        name: simulate_point(
+            chip, wl, name, iterations, pipeline_depth=pipeline_depth, weight_delay=weight_delay
+        )
         for name in names
     }
     return comparison(results)

@@ -3,7 +3,10 @@
 ``energy_breakdown_pj`` has one entry per component (compute, vector, sram, global_buffer, dram,
 feedback, leakage) and ``energy_pj`` is their sum, computed from the same dict in the same
 order, so the parts add up to the total exactly. Steady-state figures describe one iteration
-once a pipeline is full: ``(end of the last iteration - end of the first) / (iterations - 1)``.
+once a pipeline is full (``accelsim.sim.steady``). Per unit, the run splits into busy (compute),
+memory-wait (holding the unit while DRAM or the GB delivers) and idle cycles; per layer, the
+first iteration's wall-clock cycles and memory stalls are unions of intervals, never more than
+the run.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from collections.abc import Callable
 from accelsim.config.arch import Arch
 from accelsim.hw.cost import COMPONENTS, CostModel, TaskCost
 from accelsim.lowering.graph import Task, TaskGraph
-from accelsim.sim.engine import Schedule, SimResult
+from accelsim.sim.engine import SimResult, TaskRun
+from accelsim.sim.schedules import Schedule
+from accelsim.sim.steady import SteadyState
 
 PASS_COLUMNS = {
     "fp": "fp_cycles",
@@ -37,44 +42,56 @@ def metrics(
     model: CostModel,
     cost_of: Callable[[Task, int], TaskCost],
     iterations: int,
+    steady: SteadyState,
 ) -> dict:
     """The ``accelsim simulate --json`` document."""
     tasks = graph.tasks
     parts = [0.0] * len(COMPONENTS)
     dram_bytes = gb_bytes = 0.0
-    macs = stall = prng = 0
+    macs = prng = 0
+    stall = 0.0
     unit_macs = [0] * len(arch.units)
     rows: dict[str, dict] = {}
-    for it, ti, ui, start, end, _ in result.trace:
-        task = tasks[ti]
-        cost = cost_of(task, ui)
+    held: dict[str, list[tuple[float, float]]] = {}
+    stalled: dict[str, list[tuple[float, float]]] = {}
+    mappings: dict[str, list[dict]] = {}
+    for r in result.runs:
+        task = tasks[r.task]
+        cost = cost_of(task, r.unit)
         for k, e in enumerate(cost.energy_pj):
             parts[k] += e
         dram_bytes += cost.dram_bytes
         gb_bytes += cost.gb_bytes
         macs += cost.macs
         prng += cost.prng_values
-        unit_macs[ui] += cost.macs
-        stall += (end - start) - cost.compute_cycles
-        if it == 0:
+        unit_macs[r.unit] += cost.macs
+        stall += r.memory_wait
+        if r.iteration == 0:
             row = rows.setdefault(task.layer, _layer_row(task.layer))
-            row["cycles"] += end - start
-            row[PASS_COLUMNS[task.kind]] += end - start
+            row[PASS_COLUMNS[task.kind]] += r.held
             row["macs"] += cost.macs
             row["dram_bytes"] += cost.dram_bytes
             row["energy_pj"] += cost.total_energy_pj
             row["tasks"].append(task.name)
+            held.setdefault(task.layer, []).append((r.start, r.end))
+            stalled.setdefault(task.layer, []).append(stall_interval(r, arch.double_buffered))
+            mappings[task.name] = [
+                {"unit": arch.units[r.unit].name, **m.to_dict()}
+                for m in getattr(cost, "mappings", ())
+            ]
+    for layer, row in rows.items():
+        # wall-clock cycles in which some task of the layer held a unit / waited for memory:
+        # unions of intervals, so neither can exceed the run however many units overlap
+        row["cycles"] = covered(held[layer])
+        row["stall_cycles"] = covered(stalled[layer])
     cycles = result.cycles
     leak = model.table.leakage_pj_per_cycle
     breakdown = {name: parts[k] for k, name in enumerate(COMPONENTS)}
     breakdown["leakage"] = leak * cycles
     energy = sum(breakdown.values())
-    if iterations > 1:
-        steady = (result.iteration_end[-1] - result.iteration_end[0]) / (iterations - 1)
-    else:
-        steady = float(cycles)
+    per_iteration = steady.cycles_per_iteration
     dynamic = sum(parts)
-    steady_energy = dynamic / iterations + leak * steady
+    steady_energy = dynamic / iterations + leak * per_iteration
     clock = arch.clock_mhz
     order = {name: i for i, name in enumerate((*graph.layers, "loss"))}
     return {
@@ -83,6 +100,7 @@ def metrics(
         "workload": graph.workload,
         "schedule": schedule.name,
         "pipeline_depth": schedule.depth,
+        "weight_delay": schedule.weight_delay,
         "batch_size": graph.batch_size,
         "iterations": iterations,
         "clock_mhz": clock,
@@ -91,7 +109,7 @@ def metrics(
         "energy_pj": energy,
         "energy_breakdown_pj": breakdown,
         "utilization": {
-            u.name: min(1.0, result.busy_cycles[i] / cycles) if cycles else 0.0
+            u.name: min(1.0, result.held_cycles[i] / cycles) if cycles else 0.0
             for i, u in enumerate(arch.units)
         },
         "compute_utilization": {
@@ -100,6 +118,18 @@ def metrics(
             else 0.0
             for i, u in enumerate(arch.units)
         },
+        "units": {
+            u.name: {
+                "busy_cycles": result.busy_cycles[i],
+                "memory_wait_cycles": result.held_cycles[i] - result.busy_cycles[i],
+                "idle_cycles": max(0.0, cycles - result.held_cycles[i]),
+            }
+            for i, u in enumerate(arch.units)
+        },
+        "dram": {
+            "busy_cycles": result.dram_busy_cycles,
+            "longest_wait_cycles": result.dram_longest_wait,
+        },
         "dram_bytes": dram_bytes,
         "global_buffer_bytes": gb_bytes,
         "macs": macs,
@@ -107,17 +137,41 @@ def metrics(
         "prng_values": prng,
         "dram_resident": sorted(model.residency.dram_tensors),
         "steady_state": {
-            "cycles_per_iteration": steady,
-            "latency_s_per_iteration": latency_s(steady, clock),
+            "reached": steady.reached,
+            "warmup_iterations": steady.warmup_iterations,
+            "measured_iterations": steady.measured_iterations,
+            "cycles_per_iteration": per_iteration,
+            "latency_s_per_iteration": latency_s(per_iteration, clock),
             "energy_pj_per_iteration": steady_energy,
             "dram_bytes_per_iteration": dram_bytes / iterations,
         },
         "layers": sorted(rows.values(), key=lambda r: order.get(r["layer"], len(order))),
+        "mappings": mappings,
     }
 
 
+def stall_interval(run: TaskRun, double_buffered: bool) -> tuple[float, float]:
+    """When a task waited for memory while holding its unit: after its compute when the
+    transfer overlaps it (double buffering), before it otherwise."""
+    if double_buffered:
+        return (run.start + run.compute_cycles, max(run.end, run.start + run.compute_cycles))
+    return (run.start, run.start + run.memory_wait)
+
+
+def covered(intervals: list[tuple[float, float]]) -> float:
+    """Length of the union of ``intervals``."""
+    total = 0.0
+    reach = float("-inf")
+    for start, end in sorted(intervals):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
+
+
 def _layer_row(layer: str) -> dict:
-    row: dict = {"layer": layer, "cycles": 0}
+    row: dict = {"layer": layer, "cycles": 0, "stall_cycles": 0}
     for column in dict.fromkeys(PASS_COLUMNS.values()):
         row[column] = 0
     row.update({"macs": 0, "dram_bytes": 0.0, "energy_pj": 0.0, "tasks": []})
@@ -128,7 +182,7 @@ def comparison(results: dict[str, dict], baseline: str = "bp") -> dict:
     """Speedup and energy ratio of each algorithm against the baseline, per steady iteration."""
     base = results[baseline]["steady_state"]
     return {
-        "iterations": results[baseline]["iterations"],
+        "iterations": {name: r["iterations"] for name, r in results.items()},
         "results": results,
         "speedup_vs_bp": {
             name: base["cycles_per_iteration"] / r["steady_state"]["cycles_per_iteration"]

@@ -31,7 +31,7 @@ class Point:
     index: int
     values: tuple[tuple[str, Any], ...]
     algorithm: str
-    iterations: int
+    iterations: int | None
     arch: dict[str, Any]
     workload: dict[str, Any]
     key: str  # sha256 of the resolved configuration
@@ -47,7 +47,7 @@ def model_version() -> str:
 
 
 def config_hash(
-    arch: dict[str, Any], workload: dict[str, Any], algorithm: str, iterations: int
+    arch: dict[str, Any], workload: dict[str, Any], algorithm: str, iterations: int | None
 ) -> str:
     payload = {
         "arch": arch,

@@ -84,7 +84,7 @@ class SweepSpec:
     arch: dict[str, Any]
     workload: dict[str, Any]
     algorithms: tuple[str, ...]
-    iterations: int
+    iterations: int | None  # None: enough for a steady state (simulate's default)
     grid: tuple[Axis, ...]
     random: RandomSpec | None
 
@@ -135,7 +135,7 @@ def load_spec(source: str | Path) -> SweepSpec:
         arch=arch,
         workload=workload,
         algorithms=algorithms,
-        iterations=root.get_int("iterations", default=1, minimum=1),
+        iterations=root.get_int("iterations", default=None, minimum=1),
         grid=grid,
         random=random_spec,
     )

@@ -1,9 +1,8 @@
 """Accuracy x hardware cost: how long, and how much energy, a chip needs to reach an accuracy.
 
 For each algorithm the study (1) simulates one training iteration on the chip (steady state,
-``SIM_ITERATIONS`` iterations so pipelines fill), (2) trains the workload with the functional
-engine - ``pdfa`` with the weight delay its pipeline implies, ``depth - 1`` steps of stale
-weights - recording the test accuracy after every epoch, (3) measures the zero fractions of
+enough iterations for a steady state), (2) trains the workload with the functional
+engine, recording the test accuracy after every epoch, (3) measures the zero fractions of
 activations and errors of the trained network and, if the chip has zero-skipping units,
 simulates again with them, and (4) converts epochs into chip time and energy:
 
@@ -12,6 +11,11 @@ simulates again with them, and (4) converts epochs into chip time and energy:
     energy(k)          = iterations(k) * energy per iteration
     epochs to target   = the first k with test accuracy(k) >= target
     time-to-accuracy   = time(epochs to target),  energy-to-accuracy likewise.
+
+Both (1) and (2) use the same weight delay ``d`` per algorithm, ``resolve_weight_delay`` of the
+workload's ``training.weight_delay`` (default 1 for pdfa, as on DF-LNPU, and 0 otherwise; the
+``weight_delay`` argument overrides it for pdfa): the chip starts the next forward pass before
+the current update has landed exactly when the training uses ``d`` steps of stale weights.
 
 The default target is ``DEFAULT_FRACTION`` of the best test accuracy BP reaches in the same run
 (of the best of all algorithms when BP is not studied). docs/study.md has the JSON keys.
@@ -29,7 +33,7 @@ from typing import Any
 from accelsim.config.algorithms import ALGORITHMS
 from accelsim.config.arch import Arch
 from accelsim.config.errors import ConfigError
-from accelsim.config.training import TrainingSpec
+from accelsim.config.training import WEIGHT_DELAYS, TrainingSpec, resolve_weight_delay
 from accelsim.config.workload import Workload
 from accelsim.nn.datasets import Dataset, load_dataset
 from accelsim.nn.network import Network
@@ -39,7 +43,7 @@ from accelsim.study.sparsity import measure_zero_fractions
 
 DEFAULT_ALGORITHMS = ("bp", "dfa", "pdfa")
 DEFAULT_FRACTION = 0.95  # of the best BP accuracy of the run
-SIM_ITERATIONS = 4  # simulated iterations per algorithm: enough for pdfa's pipeline to fill
+SIM_ITERATIONS = None  # simulated iterations per algorithm: None = until a steady state
 SPARSITY_SAMPLES = 256  # test samples the zero fractions are measured on (as layer_stats)
 
 
@@ -60,8 +64,8 @@ class Outcome:
     """What one algorithm reached and what it cost on the chip."""
 
     algorithm: str
-    weight_delay: int  # stale-weight steps used in training (pdfa: pipeline depth - 1)
-    pipeline_depth: int  # iterations in flight in the simulated schedule
+    weight_delay: int  # stale-weight steps, the same in training and in the simulation
+    pipeline_depth: int  # the chip's bound on iterations in flight in the simulated schedule
     cycles_per_iteration: float  # steady state, zero skipping applied
     dense_cycles_per_iteration: float  # the same without zero skipping
     latency_s_per_iteration: float
@@ -150,25 +154,38 @@ def study(
     seed: int | None = None,
     *,
     pipeline_depth: int | None = None,
+    weight_delay: int | None = None,
     data: Dataset | None = None,
     on_epoch: EpochCallback | None = None,
     on_batch: BatchCallback | None = None,
 ) -> StudyResult:
     """Train and simulate ``workload`` on ``arch`` with each algorithm (see the module doc).
 
-    Everything is validated before the first epoch: bad input raises ConfigError. A training
-    that diverges is reported as not reaching the target; the others go on.
+    ``pipeline_depth`` bounds the iterations in flight in the simulated schedule (default: the
+    chip's); ``weight_delay`` (0 or 1) overrides pdfa's delay (default: the workload's
+    ``training.weight_delay``, else 1). Everything is validated before the first epoch: bad
+    input raises ConfigError. A training that diverges is reported as not reaching the target;
+    the others go on.
     """
     names = parse_algorithms(algorithms)
     target = check_target(target_accuracy)
+    override = check_weight_delay(weight_delay)
     chip = resolve_arch(arch)
     wl = resolve_workload(workload)
     spec = _training_spec(wl, epochs, seed)
     wl = replace(wl, training=spec)
     skipping = tuple(u.name for u in chip.units if u.zero_skipping)
+    delays = {name: study_weight_delay(spec, name, override) for name in names}
 
     dense = {
-        name: simulate_point(chip, wl, name, SIM_ITERATIONS, pipeline_depth=pipeline_depth)
+        name: simulate_point(
+            chip,
+            wl,
+            name,
+            SIM_ITERATIONS,
+            pipeline_depth=pipeline_depth,
+            weight_delay=delays[name],
+        )
         for name in names
     }
     for name in names:  # fail on an algorithm the functional engine lacks, before training
@@ -179,7 +196,7 @@ def study(
 
     trained: dict[str, tuple[Any, str | None, float, int]] = {}
     for name in names:
-        delay = dense[name]["pipeline_depth"] - 1 if dense[name]["schedule"] == "pdfa" else 0
+        delay = delays[name]
         started = time.perf_counter()
         try:
             result = fit(
@@ -212,6 +229,7 @@ def study(
                     name,
                     SIM_ITERATIONS,
                     pipeline_depth=pipeline_depth,
+                    weight_delay=delay,
                     zero_fractions=fractions,
                 )
         outcomes.append(
@@ -233,6 +251,25 @@ def study(
         zero_skipping_units=skipping,
         outcomes=tuple(outcomes),
     )
+
+
+def check_weight_delay(weight_delay: int | None) -> int | None:
+    """None, or a delay in WEIGHT_DELAYS (else a ConfigError naming ``--weight-delay``)."""
+    if weight_delay is None:
+        return None
+    ok = isinstance(weight_delay, int) and not isinstance(weight_delay, bool)
+    if not ok or weight_delay not in WEIGHT_DELAYS:
+        raise ConfigError(None, "--weight-delay", "0 or 1", weight_delay)
+    return int(weight_delay)
+
+
+def study_weight_delay(training: TrainingSpec, algorithm: str, override: int | None) -> int:
+    """The delay ``algorithm`` is trained and simulated with: ``override`` for pdfa when given,
+    else ``resolve_weight_delay`` (the workload's ``training.weight_delay``, else the
+    algorithm's default)."""
+    if override is not None and algorithm == "pdfa":
+        return override
+    return resolve_weight_delay(training, algorithm)
 
 
 def _training_spec(wl: Workload, epochs: int | None, seed: int | None) -> TrainingSpec:

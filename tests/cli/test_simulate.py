@@ -97,3 +97,39 @@ def test_missing_and_malformed_files_exit_2(tmp_path):
     broken.write_text("units: [ {name: x\n")
     proc = run_cli("compare", str(broken), LENET)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+TPU = "arch_configs/tpu_like.yaml"
+ONLINE = "workloads/lenet_mnist_online.yaml"
+
+
+def test_chosen_mapping_is_in_the_json_and_the_trace(tmp_path):
+    # batch 1 on a 128x128 ws array: conv1's DFA projection (m = 1, k = 10, n = 4704) maps
+    # transposed (1 fold of 2*128 + 128 + 4704 - 2 = 5086 cycles, not 37 of 383)
+    trace = tmp_path / "t.json"
+    doc = run_cli_json("simulate", TPU, ONLINE, "-a", "dfa", "--json", "--trace", str(trace))
+    (projection,) = doc["mappings"]["conv1.dfa_ep"]
+    assert (projection["unit"], projection["orientation"]) == ("mxu", "nkm")
+    assert (projection["sr"], projection["sc"], projection["t"]) == (10, 1, 4704)
+    assert projection["cycles"] == 5086 - 1
+    slices = [e for e in json.loads(trace.read_text())["traceEvents"] if e.get("ph") == "X"]
+    mapped = next(e for e in slices if e["name"] == "conv1.dfa_ep")
+    assert mapped["args"]["mapping"][0]["orientation"] == "nkm"
+
+
+def test_simulate_pdfa_defaults_to_a_steady_state_and_says_so():
+    doc = run_cli_json("simulate", DFLNPU, LENET, "-a", "pdfa", "--json")
+    assert doc["iterations"] > 1 and doc["steady_state"]["reached"]
+    assert doc["weight_delay"] == 1  # pdfa's default, as on DF-LNPU
+    short = run_cli("simulate", DFLNPU, LENET, "-a", "pdfa", "-n", "1")
+    assert "NO steady state reached in 1 iterations" in short.stdout
+
+
+def test_weight_delay_option_changes_the_pdfa_schedule():
+    delayed = run_cli_json("simulate", DFLNPU, LENET, "-a", "pdfa", "--json")
+    gated = run_cli_json("simulate", DFLNPU, LENET, "-a", "pdfa", "--weight-delay", "0", "--json")
+    assert gated["weight_delay"] == 0
+    per = "cycles_per_iteration"
+    assert delayed["steady_state"][per] < gated["steady_state"][per]
+    bad = run_cli("simulate", DFLNPU, LENET, "-a", "pdfa", "--weight-delay", "2")
+    assert bad.returncode == 2

@@ -33,6 +33,26 @@ def test_study_json_and_figure(tmp_path):
     assert float(rows[0]["time_s"]) > 0
 
 
+def test_weight_delay_option_applies_to_pdfa_in_training_and_simulation():
+    """With --weight-delay 0 pdfa trains exactly like dfa (same feedback matrices) and is
+    simulated without stale weights; the document records the delay used."""
+    args = ("study", CHIP, WORKLOAD, "--algorithms", "dfa,pdfa", "--epochs", "1", "--json")
+    default = run_cli_json(*args)["algorithms"]
+    fresh = run_cli_json(*args, "--weight-delay", "0")["algorithms"]
+    assert (default["pdfa"]["weight_delay"], fresh["pdfa"]["weight_delay"]) == (1, 0)
+    assert fresh["dfa"]["weight_delay"] == default["dfa"]["weight_delay"] == 0
+    accuracy = {k: [p["test_accuracy"] for p in v["history"]] for k, v in fresh.items()}
+    assert accuracy["pdfa"] == accuracy["dfa"]
+    assert fresh["dfa"] == {**default["dfa"], "train_seconds": fresh["dfa"]["train_seconds"]}
+
+
+def test_pipeline_depth_too_small_for_the_delay_exits_2():
+    proc = run_cli("study", CHIP, WORKLOAD, "--algorithms", "pdfa", "--pipeline-depth", "1")
+    assert proc.returncode == 2, proc.stderr
+    assert "pipeline_depth" in proc.stderr and "weight_delay" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_unreachable_target_is_reported_not_failed():
     proc = run_cli(
         "study",
@@ -61,6 +81,9 @@ def test_unreachable_target_is_reported_not_failed():
         (["--target-accuracy", "1.01"], "--target-accuracy"),
         (["--target-accuracy", "high"], "--target-accuracy"),
         (["--epochs", "0"], "--epochs"),
+        (["--weight-delay", "2"], "--weight-delay"),
+        (["--weight-delay", "-1"], "--weight-delay"),
+        (["--pipeline-depth", "0"], "--pipeline-depth"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args, message):

@@ -123,6 +123,56 @@ def test_missing_file_and_bad_options_exit_2(tmp_path):
         assert option[0] in proc.stderr
 
 
+def _history(doc):
+    return [(h["train_loss"], h["test_loss"], h["test_accuracy"]) for h in doc["history"]]
+
+
+def test_weight_delay_option_reaches_fit(tmp_path):
+    """pdfa and dfa draw the same feedback, so pdfa trains exactly like dfa with delay 0 and
+    differently with its default delay 1; --weight-delay must decide which."""
+    path = write(tmp_path, TINY)
+    args = ("train", path, "--epochs", "1", "--json")
+    dfa = run_cli_json(*args, "-a", "dfa")
+    pdfa = run_cli_json(*args, "-a", "pdfa")
+    pdfa0 = run_cli_json(*args, "-a", "pdfa", "--weight-delay", "0")
+    dfa1 = run_cli_json(*args, "-a", "dfa", "--weight-delay", "1")
+    assert (dfa["weight_delay"], pdfa["weight_delay"]) == (0, 1)
+    assert (pdfa0["weight_delay"], dfa1["weight_delay"]) == (0, 1)
+    assert _history(pdfa0) == _history(dfa) != _history(pdfa)
+    assert _history(dfa1) == _history(pdfa)
+
+
+def test_weight_delay_of_the_workload_is_the_default_and_the_option_overrides_it(tmp_path):
+    data = {**TINY, "training": {**TINY["training"], "algorithm": "pdfa", "weight_delay": 0}}
+    path = write(tmp_path, data)
+    args = ("train", path, "--epochs", "1", "--json")
+    from_file = run_cli_json(*args)
+    overridden = run_cli_json(*args, "--weight-delay", "1")
+    assert (from_file["weight_delay"], overridden["weight_delay"]) == (0, 1)
+    assert _history(from_file) != _history(overridden)
+
+
+def test_table_states_a_nonzero_delay_and_where_it_came_from(tmp_path):
+    path = write(tmp_path, TINY)
+    default = run_cli("train", path, "--epochs", "1", "-a", "pdfa")
+    assert default.returncode == 0, default.stderr
+    assert "tiny-digits: pdfa, 1 epochs, seed 0, weight delay 1 (pdfa default)," in default.stdout
+    option = run_cli("train", path, "--epochs", "1", "-a", "dfa", "--weight-delay", "1")
+    assert "weight delay 1 (--weight-delay)" in option.stdout
+    data = {**TINY, "training": {**TINY["training"], "weight_delay": 1}}
+    from_file = run_cli("train", write(tmp_path, data, "f.yaml"), "--epochs", "1")
+    assert "bp, 1 epochs, seed 0, weight delay 1 (training.weight_delay)" in from_file.stdout
+    zero = run_cli("train", path, "--epochs", "1", "-a", "pdfa", "--weight-delay", "0")
+    assert "weight delay" not in zero.stdout
+
+
+@pytest.mark.parametrize("value", ["2", "-1", "one"])
+def test_bad_weight_delay_exits_2_naming_the_option(tmp_path, value):
+    proc = run_cli("train", write(tmp_path, TINY), "-a", "pdfa", "--weight-delay", value)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "--weight-delay" in proc.stderr and proc.stdout == ""
+
+
 def test_json_output_parses_even_with_progress_disabled(tmp_path):
     proc = run_cli("train", write(tmp_path, TINY), "--epochs", "1", "--json")
     assert json.loads(proc.stdout)["epochs"] == 1

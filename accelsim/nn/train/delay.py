@@ -1,9 +1,9 @@
 """Stale weights, as a pipelined chip sees them: the gradient of step t uses the weights of t - d.
 
-A pipeline with ``depth`` iterations in flight (pdfa on DF-LNPU) starts the forward pass of the
-next input before the updates of the previous ones have landed, so each gradient is computed
-with weights that are ``d = depth - 1`` updates old, while the update itself is applied to the
-current weights:
+A pipelined chip (pdfa on DF-LNPU) starts the forward pass of the next input before the update
+of the current one has landed, so each gradient is computed with weights that are ``d`` updates
+old (``training.weight_delay``, 0 or 1, default 1 for pdfa: ``resolve_weight_delay``), while the
+update itself is applied to the current weights:
 
     g_t = grad L(w_{max(0, t - d)}; batch_t),    w_{t+1} = optimizer(w_t, g_t).
 

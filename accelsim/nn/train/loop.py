@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from accelsim.config.fields import check_int
-from accelsim.config.training import TrainingSpec, resolve_weight_delay
+from accelsim.config.training import WEIGHT_DELAYS, TrainingSpec, resolve_weight_delay
 from accelsim.config.workload import Workload, load_workload
 from accelsim.nn.algorithms.stats import layer_stats
 from accelsim.nn.datasets import Dataset, load_dataset
@@ -56,15 +56,14 @@ def fit(
 
     ``algorithm``, ``epochs`` and ``seed`` override the workload's ``training:`` section (its
     defaults apply when the section is absent). ``data`` replaces the dataset the workload
-    names (already standardised, shaped like the network input). ``weight_delay`` overrides
-    ``training.weight_delay``: gradients use the weights of that many steps ago (delay.py).
+    names (already standardised, shaped like the network input). ``weight_delay`` (0 or 1)
+    overrides ``training.weight_delay``, whose default is 1 for pdfa and 0 otherwise
+    (``resolve_weight_delay``): gradients use the weights of that many steps ago (delay.py).
     Raises ``ConfigError`` for bad input and ``TrainingDiverged`` on a NaN/inf loss.
     """
     if not isinstance(workload, Workload):
         workload = load_workload(workload)
-    spec = _training(workload.training, algorithm, epochs, seed)
-    if weight_delay is not None:
-        spec = replace(spec, weight_delay=check_int(weight_delay, None, "weight_delay", 0, 1))
+    spec = training_settings(workload, algorithm, epochs, seed, weight_delay)
     workload = replace(workload, training=spec)
     network = Network(workload, seed=spec.seed)
     plan_name = spec.algorithm
@@ -77,7 +76,7 @@ def fit(
     count = len(data.x_train)
     num_batches = math.ceil(count / batch_size)
     params = network.params
-    delay = WeightDelay(params, resolve_weight_delay(spec, spec.algorithm))
+    delay = WeightDelay(params, spec.weight_delay)
     history: list[EpochStats] = []
     started = time.perf_counter()
     for epoch in range(1, spec.epochs + 1):
@@ -139,9 +138,24 @@ def evaluate(
     return loss_sum / len(x), correct / len(x)
 
 
-def _training(
-    spec: TrainingSpec | None, algorithm: str | None, epochs: int | None, seed: int | None
+def training_settings(
+    workload: Workload,
+    algorithm: str | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    weight_delay: int | None = None,
 ) -> TrainingSpec:
-    spec = spec or TrainingSpec()
+    """The training settings ``fit`` runs with: the workload's ``training:`` section (its
+    defaults when absent) with the given overrides applied and ``weight_delay`` resolved to
+    an int by ``resolve_weight_delay`` (the override, else ``training.weight_delay``, else 1
+    for pdfa and 0 otherwise). ``accelsim train`` reports the delay from here, so what it
+    prints is what ``fit`` used."""
+    spec = workload.training or TrainingSpec()
     overrides = {"algorithm": algorithm, "epochs": epochs, "seed": seed}
-    return replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+    spec = replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+    if weight_delay is not None:
+        spec = replace(
+            spec,
+            weight_delay=check_int(weight_delay, None, "weight_delay", 0, max(WEIGHT_DELAYS)),
+        )
+    return replace(spec, weight_delay=resolve_weight_delay(spec, spec.algorithm))
