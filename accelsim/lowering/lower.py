@@ -322,18 +322,35 @@ def _fp_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
     return [GemmWork(GemmShape(n, f, gh), steps, True), GemmWork(GemmShape(n, h, gh), steps, True)]
 
 
+def _same_size(layer: LayerSpec) -> bool:
+    """A stride-1 conv whose output has the input's spatial size ('same' padding)."""
+    return all(s == 1 for s in layer.stride) and tuple(layer.output_shape[1:]) == tuple(
+        layer.input_shape[1:]
+    )
+
+
 def _ep_gemms(layer: LayerSpec, n: int) -> list[GemmWork]:
     """The error through ``layer``'s W^T: as many MACs as its forward pass.
 
-    Conv uses the col2im (scatter) form: per group the output errors (N*Ho*Wo x Cout/g) times
-    W^T (Cout/g x Cin/g*kh*kw) give one column of input-error contributions per output position
-    and tap; ``_col2im_adds`` then sums them into the input (the functional engine's form too,
-    docs/kernels.md). Each (output error, weight) pair is multiplied once, whereas a zero-padded
-    stride-1 transposed convolution over the input positions multiplies the inserted zeros too:
-    H*W / (Ho*Wo) times the work (about stride^r).
+    A stride-1 'same' conv takes the direct (gather) form: the transposed convolution over the
+    input positions, per group M = N*H*W, K = Cout/g*kh*kw, N = Cin/g; with H*W = Ho*Wo it
+    multiplies exactly the FP's pairs and its reduction over taps happens in the array. Any
+    other conv (strided, or unpadded so that H*W > Ho*Wo) would multiply inserted or padding
+    zeros in that form (H*W / (Ho*Wo) times the work, LeNet's conv2 1.96x), so it takes the
+    col2im (scatter) form: per group the output errors (N*Ho*Wo x Cout/g) times W^T
+    (Cout/g x Cin/g*kh*kw) give one contribution per output position and tap, which
+    ``_col2im_adds`` sums into the input (the functional engine's form too, docs/kernels.md).
     """
     if layer.kind == "linear":
         return [GemmWork(GemmShape(_rows(layer, n), layer.out_features, layer.in_features))]
+    if layer.kind == "conv" and _same_size(layer):
+        g = layer.groups
+        shape = GemmShape(
+            n * math.prod(layer.input_shape[1:]),
+            layer.out_channels // g * math.prod(layer.kernel),
+            layer.in_channels // g,
+        )
+        return [GemmWork(shape, count=g)]
     if layer.kind == "conv":
         g = layer.groups
         shape = GemmShape(
@@ -356,8 +373,8 @@ def _col2im_adds(layer: LayerSpec, n: int) -> int:
     scatter unit spends (it reads and accumulates every element once); it does not discount
     the first write to each input element, padding taps or the copy-only 1x1 stride-1 case.
     """
-    if layer.kind != "conv":
-        return 0
+    if layer.kind != "conv" or _same_size(layer):
+        return 0  # the direct form reduces over taps inside the array
     return n * math.prod(layer.output_shape[1:]) * layer.in_channels * math.prod(layer.kernel)
 
 

@@ -211,3 +211,24 @@ def test_sparse_dfa_projection_is_batch_times_stored_nonzeros():
     assert g.task("fc1.dfa_ep").macs == 8 * 40
     assert g.task("fc2.dfa_ep").elements("filter") == 20
     assert g.task("fc2.dfa_ep").macs == 8 * 20
+
+
+def test_same_padded_stride_1_conv2d_takes_the_direct_form():
+    # below: 3x8x8 -> 1x1 conv -> 4x8x8; c1: k3, pad 1, stride 1 -> 8x8 ('same')
+    g = graph(
+        (3, 8, 8),
+        [
+            {"name": "c0", "type": "conv2d", "out_channels": 4, "kernel": 1},
+            {"name": "c1", "type": "conv2d", "out_channels": 5, "kernel": 3, "padding": 1},
+        ],
+    )
+    # N = 2, 8*8 output positions, Cout = 5, Cin*kh*kw = 4*3*3
+    expected = 2 * 8 * 8 * 5 * 4 * 3 * 3
+    assert_all_passes(g, "c1", expected)
+    ep = g.task("c1.ep")
+    # transposed conv over the 8*8 input positions: K = Cout*kh*kw = 5*9 taps, N = Cin = 4;
+    # H*W = Ho*Wo, so it multiplies the FP's pairs and no zeros
+    (work,) = ep.gemms
+    assert (work.shape.m, work.shape.k, work.shape.n, work.count) == (2 * 8 * 8, 5 * 9, 4, 1)
+    # element-wise: unpool (none) + f'(a) of c0 (2*4*8*8 each); no col2im scatter
+    assert ep.vector_ops == 2 * 4 * 8 * 8 + 2 * 4 * 8 * 8
