@@ -2,10 +2,10 @@
 
 ``load_arch`` reads YAML (or a dict), checks every key once and returns a frozen ``Arch``. A chip
 is a set of units (PE arrays that run GEMM tasks, vector units that run element-wise tasks), each
-listing the task kinds it may run, plus a global buffer, a DRAM channel and an energy table
-choice. Checks that need a workload and an algorithm (a unit for every task kind, a feedback store
-large enough for B) live in ``check_arch_for`` and run once the algorithm is chosen.
-docs/simulate.md lists every key.
+listing the task kinds it may run, plus a global buffer, a DRAM channel (bandwidth in GB/s or in
+bytes per core cycle, latency in ns) and an energy table choice. Checks that need a workload and
+an algorithm (a unit for every task kind, a feedback store large enough for B) live in
+``check_arch_for`` and run once the algorithm is chosen. docs/simulate.md lists every key.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ PE_TASKS = ("fp", "ep", "wg", "dfa_ep")  # GEMM work
 VECTOR_TASKS = ("wu", "loss")  # element-wise work
 FEEDBACK_SOURCES = ("prng", "sram", "dram")
 ENERGY_TABLES = ("horowitz45",)
+# ITRS device types of on-chip SRAM for leakage (CACTI 7 cells + periphery); see docs/energy.md.
+# lstp: low standby power (edge / low-power chips, the default); hp: high performance.
+SRAM_CELLS = ("lstp", "hp")
 NUMBER_FORMATS = ("int", "fp")
 # Per-action energy overrides (pJ, applied after node scaling); see accelsim/hw/energy.py.
 ENERGY_OVERRIDES = (
@@ -36,6 +39,7 @@ ENERGY_OVERRIDES = (
     "sram_pj_per_byte",
     "global_buffer_pj_per_byte",
     "leakage_pj_per_cycle",
+    "sram_leakage_pj_per_cycle",
 )
 
 
@@ -104,8 +108,21 @@ class GlobalBuffer:
 
 @dataclass(frozen=True)
 class Dram:
+    """The external memory channel, in core-clock units for the simulator.
+
+    A file gives the bandwidth either in physical units (``bandwidth_gb_per_s``, 1 GB = 1e9 B,
+    kept here as given) or per core cycle (``bandwidth_bytes_per_cycle``). Either way
+    ``bandwidth_bytes_per_cycle`` is the effective value the simulator uses:
+    ``gb_per_s * 1e9 / (clock_mhz * 1e6)`` B/cycle when GB/s is given, so a faster core clock
+    leaves fewer bytes per cycle. ``latency_ns`` is a fixed access latency per transfer (default
+    0: none); ``latency_cycles = latency_ns * clock_mhz / 1000`` (not rounded).
+    """
+
     bandwidth_bytes_per_cycle: float = 16.0
     energy_pj_per_byte: float | None = None  # None: the energy table's default
+    bandwidth_gb_per_s: float | None = None  # as given in the file; None: given per cycle
+    latency_ns: float = 0.0
+    latency_cycles: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -113,10 +130,22 @@ class EnergySpec:
     table: str = "horowitz45"
     scale_to_nm: float | None = None  # None: the chip's technology_nm
     voltage_v: float | None = None  # None: the table's reference voltage
+    sram_cells: str = "lstp"  # ITRS device type for SRAM leakage: lstp | hp
     overrides: tuple[tuple[str, float], ...] = ()
 
     def override(self, key: str) -> float | None:
         return dict(self.overrides).get(key)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """Producer/consumer pairs the chip runs tile by tile, so the tensor between them is never
+    materialised (no DRAM traffic, no global-buffer space): ``wg_wu``, each weight gradient
+    accumulated by its WG and applied by its WU; ``dfa_error_stream``, each DFA error ``B_l e``
+    formed tile by tile inside the weight gradient that consumes it."""
+
+    wg_wu: bool = True
+    dfa_error_stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +161,7 @@ class Arch:
     energy: EnergySpec
     double_buffered: bool = True
     pipeline_depth: int = 2  # iterations in flight under the pdfa schedule
+    fusion: Fusion = Fusion()
 
     def unit(self, name: str) -> Unit:
         for unit in self.units:
@@ -160,6 +190,7 @@ def load_arch(source: str | Path | dict[str, Any], label: str | None = None) -> 
             "energy",
             "double_buffered",
             "pipeline_depth",
+            "fusion",
         )
     )
     name = root.get_str("name", default=Path(label).stem if label != "<dict>" else "arch")
@@ -175,14 +206,7 @@ def load_arch(source: str | Path | dict[str, Any], label: str | None = None) -> 
             "bandwidth_bytes_per_cycle", default=64.0, minimum=0.0, exclusive_minimum=True
         ),
     )
-    dr = root.get_section("dram", default=None)
-    dr.reject_unknown(("bandwidth_bytes_per_cycle", "energy_pj_per_byte"))
-    dram = Dram(
-        bandwidth_bytes_per_cycle=dr.get_float(
-            "bandwidth_bytes_per_cycle", default=16.0, minimum=0.0, exclusive_minimum=True
-        ),
-        energy_pj_per_byte=dr.get_float("energy_pj_per_byte", default=None, minimum=0.0),
-    )
+    dram = _parse_dram(root.get_section("dram", default=None), clock)
     energy = _parse_energy(root.get_section("energy", default=None))
     return Arch(
         name=name,
@@ -196,6 +220,45 @@ def load_arch(source: str | Path | dict[str, Any], label: str | None = None) -> 
         energy=energy,
         double_buffered=root.get_bool("double_buffered", default=True),
         pipeline_depth=root.get_int("pipeline_depth", default=2, minimum=1),
+        fusion=_parse_fusion(root.get_section("fusion", default=None)),
+    )
+
+
+def _parse_fusion(s: Section) -> Fusion:
+    s.reject_unknown(("wg_wu", "dfa_error_stream"))
+    return Fusion(
+        wg_wu=s.get_bool("wg_wu", default=Fusion.wg_wu),
+        dfa_error_stream=s.get_bool("dfa_error_stream", default=Fusion.dfa_error_stream),
+    )
+
+
+DRAM_KEYS = ("bandwidth_gb_per_s", "bandwidth_bytes_per_cycle", "latency_ns", "energy_pj_per_byte")
+
+
+def _parse_dram(s: Section, clock_mhz: float) -> Dram:
+    """Bandwidth in GB/s or in bytes per core cycle (not both), latency in ns -> core cycles."""
+    s.reject_unknown(DRAM_KEYS)
+    if s.has("bandwidth_gb_per_s") and s.has("bandwidth_bytes_per_cycle"):
+        raise s.error(
+            "bandwidth_bytes_per_cycle",
+            f"either {s.key_path('bandwidth_gb_per_s')} (GB/s) or "
+            f"{s.key_path('bandwidth_bytes_per_cycle')} (bytes per core cycle), not both",
+            "both given",
+        )
+    gb_per_s = s.get_float("bandwidth_gb_per_s", default=None, minimum=0.0, exclusive_minimum=True)
+    if gb_per_s is not None:
+        per_cycle = gb_per_s * 1e9 / (clock_mhz * 1e6)
+    else:
+        per_cycle = s.get_float(
+            "bandwidth_bytes_per_cycle", default=16.0, minimum=0.0, exclusive_minimum=True
+        )
+    latency_ns = s.get_float("latency_ns", default=0.0, minimum=0.0)
+    return Dram(
+        bandwidth_bytes_per_cycle=per_cycle,
+        energy_pj_per_byte=s.get_float("energy_pj_per_byte", default=None, minimum=0.0),
+        bandwidth_gb_per_s=gb_per_s,
+        latency_ns=latency_ns,
+        latency_cycles=latency_ns * clock_mhz / 1000,
     )
 
 
@@ -301,7 +364,7 @@ def _parse_feedback(s: Section) -> FeedbackStore:
 
 
 def _parse_energy(s: Section) -> EnergySpec:
-    s.reject_unknown(("table", "scale_to_nm", "voltage_v", *ENERGY_OVERRIDES))
+    s.reject_unknown(("table", "scale_to_nm", "voltage_v", "sram_cells", *ENERGY_OVERRIDES))
     overrides = tuple(
         (key, s.get_float(key, minimum=0.0)) for key in ENERGY_OVERRIDES if s.has(key)
     )
@@ -309,6 +372,7 @@ def _parse_energy(s: Section) -> EnergySpec:
         table=s.get_choice("table", ENERGY_TABLES, default="horowitz45"),
         scale_to_nm=s.get_float("scale_to_nm", default=None, minimum=0.0, exclusive_minimum=True),
         voltage_v=s.get_float("voltage_v", default=None, minimum=0.0, exclusive_minimum=True),
+        sram_cells=s.get_choice("sram_cells", SRAM_CELLS, default="lstp"),
         overrides=overrides,
     )
 

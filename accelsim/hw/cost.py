@@ -1,9 +1,12 @@
 """Cost of one task on one unit: cycles, stalls, traffic and energy by component (pure functions).
 
-``cost_model`` prepares what every task of an iteration shares (the energy table, the tensor
-residency, the feedback stores); ``task_cost`` combines the PE-array timing
-(accelsim.hw.pe_array, each GEMM in the faster of its two orientations: accelsim.hw.mapping),
-the memory model and the energy table for one task on one unit.
+``cost_model`` prepares what every task of an iteration shares: the energy table, the feedback
+stores, and the global-buffer plan. The plan splits the GB into a staging area and space for
+resident tensors (``accelsim.hw.allocation``); the split is searched, like a mapper's, among
+``STAGING_SHARES`` of the GB, keeping the one with the fewest DRAM bytes per iteration (ties:
+the smaller staging area). ``task_cost`` combines the PE-array timing (accelsim.hw.pe_array,
+each GEMM in the faster of its two orientations: accelsim.hw.mapping), the memory traffic
+(accelsim.hw.memory) and the energy table for one task on one unit.
 Energy components: compute (MACs, or adds on an adder-only error unit), vector (element-wise),
 sram (the unit's private buffers), global_buffer, dram, feedback (PRNG or feedback SRAM).
 Leakage is charged per cycle of the whole run by the report, not per task.
@@ -15,21 +18,23 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from accelsim.config.arch import Arch, Unit
+from accelsim.config.arch import Arch, Fusion, Unit
+from accelsim.hw.allocation import Allocation, TensorLife, allocate, tensor_lives
 from accelsim.hw.energy import EnergyTable, energy_table
 from accelsim.hw.feedback import FeedbackPlan, feedback_access, feedback_bytes, plan_feedback
 from accelsim.hw.mapping import GemmMapping, choose_mapping
 from accelsim.hw.memory import (
-    Residency,
+    GemmOperands,
+    OperandBytes,
     gemm_traffic,
-    plan_residency,
     stall_cycles,
-    tile_gemm,
     transfer_cycles,
     usable_bytes,
 )
 from accelsim.hw.sparsity import ZeroFractions, task_densities
-from accelsim.lowering.graph import Task, TaskGraph
+from accelsim.lowering.graph import Operand, Task, TaskGraph
+
+STAGING_SHARES = (1 / 8, 1 / 4, 1 / 2, 3 / 4, 1.0)
 
 COMPONENTS = ("compute", "vector", "sram", "global_buffer", "dram", "feedback")
 
@@ -61,10 +66,17 @@ class CostModel:
 
     arch: Arch
     table: EnergyTable
-    residency: Residency
+    allocation: Allocation
+    lives: tuple[TensorLife, ...]
     feedback: dict[str, FeedbackPlan]  # unit name -> store plan (units that read B)
     # task index -> fraction of its MACs left on a zero-skipping unit (accelsim/hw/sparsity.py)
     densities: Mapping[int, float] = field(default_factory=dict)
+    fused: tuple[str, ...] = ()  # tensors never materialised (fusion)
+
+    @property
+    def staging_per_array(self) -> float:
+        arrays = sum(1 for u in self.arch.units if u.kind == "pe_array") or 1
+        return self.allocation.staging / arrays
 
 
 def tensor_bits(arch: Arch, tensor: str, feedback_bits: int) -> int:
@@ -81,35 +93,80 @@ def tensor_bits(arch: Arch, tensor: str, feedback_bits: int) -> int:
 def cost_model(
     arch: Arch, graph: TaskGraph, zero_fractions: ZeroFractions | None = None
 ) -> CostModel:
-    """Residency and feedback-store plans for ``graph`` on ``arch`` (raises ConfigError if a
+    """Feedback-store plans and the GB plan for ``graph`` on ``arch`` (raises ConfigError if a
     feedback store cannot hold B and the chip declares no DRAM fallback). ``zero_fractions``
     (measured per layer) set the work left on units with ``zero_skipping``."""
     fb_kinds = {t.kind for t in graph.tasks if t.uses_feedback}
     plans: dict[str, FeedbackPlan] = {}
-    unstored = 0
+    on_chip_feedback: set[str] = set()
     for unit in arch.units:
         kinds = fb_kinds.intersection(unit.tasks)
         if not kinds:
             continue
-        entries = sum(
-            t.elements("filter") for t in graph.tasks if t.kind in kinds and t.uses_feedback
-        )
+        tasks = [t for t in graph.tasks if t.kind in kinds and t.uses_feedback]
+        entries = sum(t.elements("filter") for t in tasks)
         plans[unit.name] = plan_feedback(arch, unit, entries, arch.precision.weight)
-        if unit.feedback is None:
-            unstored = max(unstored, entries)
+        if plans[unit.name].on_chip:
+            on_chip_feedback.update(t.operand("filter").name for t in tasks)
     stored_bits = {p.bits for p in plans.values()}
     table = energy_table(arch, min(stored_bits) if stored_bits else arch.precision.weight)
-    p = arch.precision
-    weight_bytes = graph.weight_elements * p.weight / 8 * (2 + graph.optimizer_state_per_weight)
-    residency = plan_residency(
-        arch.global_buffer.size_kb,
-        error_bytes=2 * graph.max_error_elements * p.error / 8,
-        activation_bytes=graph.activation_elements * p.activation / 8,
-        weight_bytes=weight_bytes,
-        feedback_bytes=feedback_bytes(unstored, p.weight),
-    )
     densities = task_densities(graph, zero_fractions)
-    return CostModel(arch, table, residency, plans, densities)
+    lives = tuple(
+        life
+        for life in tensor_lives(graph, lambda op: operand_bytes(arch, op))
+        if life.name not in on_chip_feedback
+    )
+    fused = fused_tensors(graph, arch.fusion)
+    gb = arch.global_buffer.size_kb * 1024
+    best: CostModel | None = None
+    best_dram = math.inf
+    memo: dict[tuple, float] = {}  # the same task with the same residency in several plans
+    for share in STAGING_SHARES:
+        staging = share * gb
+        allocation = allocate(lives, gb - staging, staging, len(graph.tasks), fused)
+        model = CostModel(arch, table, allocation, lives, plans, densities, tuple(sorted(fused)))
+        dram = 0.0
+        for task in graph.tasks:
+            key = (
+                task.index,
+                model.staging_per_array if task.gemms else 0.0,
+                *(allocation.fraction_at(op.name, task.index) for op in task.operands),
+            )
+            if key not in memo:
+                memo[key] = _dram_bytes(task, model)
+            dram += memo[key]
+        if dram < best_dram:
+            best, best_dram = model, dram
+    assert best is not None
+    return best
+
+
+def fused_tensors(graph: TaskGraph, fusion: Fusion) -> frozenset[str]:
+    """Tensors handed from producer to consumer tile by tile, never materialised:
+    ``wg_wu``: each weight gradient, accumulated by its WG and applied by its WU;
+    ``dfa_error_stream``: each DFA error ``B_l e`` formed tile by tile inside its WG."""
+    fused: set[str] = set()
+    for task in graph.tasks:
+        if task.kind == "wg" and fusion.wg_wu:
+            fused.add(task.operand("ofmap").name)
+        if task.kind == "dfa_ep" and fusion.dfa_error_stream:
+            fused.add(task.operand("ofmap").name)
+    return frozenset(fused)
+
+
+def operand_bytes(arch: Arch, op: Operand, feedback_bits: int | None = None) -> float:
+    bits = tensor_bits(arch, op.tensor, feedback_bits or arch.precision.weight)
+    return op.elements * bits / 8
+
+
+def _dram_bytes(task: Task, model: CostModel) -> float:
+    """DRAM bytes of ``task`` (they do not depend on the unit: the DRAM level's tiling is free
+    to choose its loop order); used to choose the GB plan."""
+    if not task.gemms:
+        return sum(
+            _spilled(model, op, task) * operand_bytes(model.arch, op) for op in task.operands
+        )
+    return _gemm_dram(task, model, None).total
 
 
 def task_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
@@ -119,60 +176,124 @@ def task_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     return _array_cost(task, unit, model)
 
 
-def _location(model: CostModel, unit: Unit, tensor: str) -> str:
-    """Where the level above the unit keeps ``tensor``: dram, gb, or local (feedback store)."""
-    if tensor == "feedback":
-        plan = model.feedback.get(unit.name)
-        if plan is not None and plan.on_chip:
-            return "local"
-        if unit.feedback is not None:  # an explicit ``source: dram`` store
-            return "dram"
-    return "dram" if tensor in model.residency.dram_tensors else "gb"
+def _local_feedback(model: CostModel, unit: Unit | None, task: Task) -> bool:
+    """Whether ``task`` reads B from ``unit``'s own store (PRNG or SRAM), not from the GB."""
+    if unit is None or not task.uses_feedback:
+        return False
+    plan = model.feedback.get(unit.name)
+    return plan is not None and plan.on_chip
+
+
+def _spilled(model: CostModel, op: Operand, task: Task) -> float:
+    """Share of ``op``'s tensor that ``task`` moves from or to DRAM (1 - its resident share)."""
+    return 1.0 - model.allocation.fraction_at(op.name, task.index)
+
+
+def _gemm_operands(
+    task: Task, model: CostModel, fb_bits: int, dram_level: bool, local_fb: bool
+) -> list[tuple]:
+    """Per GemmWork of ``task``: (work, GemmOperands) with unique bytes split over the GEMMs.
+
+    At the DRAM level an operand with nothing spilled has element size 0 (free, no staging
+    space); at the GB level every operand counts, except B read from the unit's own store."""
+    arch = model.arch
+    ifmap, filt, ofmap = (task.operand(r) for r in ("ifmap", "filter", "ofmap"))
+    elem = {op.role: tensor_bits(arch, op.tensor, fb_bits) / 8 for op in (ifmap, filt, ofmap)}
+    psum = arch.precision.accumulator / 8
+    if dram_level:
+        a_on, b_on, c_on = (_spilled(model, op, task) > 0 for op in (ifmap, filt, ofmap))
+    else:
+        a_on, b_on, c_on = True, True, True
+    b_on = b_on and not local_fb
+    unique = (
+        ifmap.elements * elem["ifmap"],
+        0.0 if local_fb else filt.elements * elem["filter"],
+        ofmap.elements * elem["ofmap"],
+    )
+    total_in = sum(g.shape.m * g.shape.k * g.count for g in task.gemms) or 1
+    total_f = sum(g.shape.k * g.shape.n * (1 if g.shared_filter else g.count) for g in task.gemms)
+    total_out = sum(g.shape.m * g.shape.n * g.count for g in task.gemms) or 1
+    out = []
+    for g in task.gemms:
+        s = g.shape
+        reps = 1 if g.shared_filter else g.count
+        share = OperandBytes(
+            unique[0] * s.m * s.k / total_in,
+            unique[1] * s.k * s.n * reps / (total_f or 1) / reps,
+            unique[2] * s.m * s.n / total_out,
+        )
+        out.append(
+            (
+                g,
+                GemmOperands(
+                    share,
+                    elem["ifmap"] if a_on else 0.0,
+                    elem["filter"] if b_on else 0.0,
+                    elem["ofmap"] if c_on else 0.0,
+                    psum if c_on else 0.0,
+                ),
+            )
+        )
+    return out
+
+
+def _gemm_dram(task: Task, model: CostModel, unit: Unit | None) -> OperandBytes:
+    """DRAM bytes per operand role of a GEMM task (staging area of one PE array)."""
+    plan = model.feedback.get(unit.name) if unit is not None else None
+    fb_bits = plan.bits if plan is not None else model.arch.precision.weight
+    local_fb = (
+        _local_feedback(model, unit, task) if unit is not None else _any_local_fb(model, task)
+    )
+    moved = OperandBytes()
+    for work, ops in _gemm_operands(task, model, fb_bits, True, local_fb):
+        traffic, _ = gemm_traffic(work, ops, model.staging_per_array)
+        moved = moved + traffic
+    ifmap, filt, ofmap = (task.operand(r) for r in ("ifmap", "filter", "ofmap"))
+    return moved.scaled(
+        _spilled(model, ifmap, task), _spilled(model, filt, task), _spilled(model, ofmap, task)
+    )
+
+
+def _any_local_fb(model: CostModel, task: Task) -> bool:
+    """Without a unit yet: B comes from an on-chip store when every unit that may run the task
+    keeps one (units of one kind share the store type on the shipped chips)."""
+    if not task.uses_feedback:
+        return False
+    units = [u for u in model.arch.units if task.kind in u.tasks]
+    return bool(units) and all(_local_feedback(model, u, task) for u in units)
 
 
 def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
     arch, table = model.arch, model.table
     plan = model.feedback.get(unit.name)
     fb_bits = plan.bits if plan is not None else arch.precision.weight
-    roles = {op.role: op for op in task.operands}
-    ifmap, filt, ofmap = roles["ifmap"], roles["filter"], roles["ofmap"]
-    bpe = {r: tensor_bits(arch, roles[r].tensor, fb_bits) / 8 for r in ("ifmap", "filter", "ofmap")}
+    filt = task.operand("filter")
+    bpe = {
+        r: tensor_bits(arch, task.operand(r).tensor, fb_bits) / 8
+        for r in ("ifmap", "filter", "ofmap")
+    }
     acc_bytes = arch.precision.accumulator / 8
     buf = unit.buffers
-    caps = tuple(
+    local_capacity = sum(
         usable_bytes(kb, arch.double_buffered) for kb in (buf.ifmap_kb, buf.weight_kb, buf.ofmap_kb)
     )
+    local_fb = _local_feedback(model, unit, task)
 
-    total_in = sum(g.shape.m * g.shape.k * g.count for g in task.gemms) or 1
-    total_f = (
-        sum(g.shape.k * g.shape.n * (1 if g.shared_filter else g.count) for g in task.gemms) or 1
-    )
-    total_out = sum(g.shape.m * g.shape.n * g.count for g in task.gemms) or 1
     compute = 0
     reads = [0, 0, 0]  # array-side SRAM accesses of the task's ifmap, filter, ofmap operands
-    traffic = [0.0, 0.0, 0.0]
     mappings = []
     for g in task.gemms:
-        s = g.shape
-        mapping = choose_mapping(s, unit.rows, unit.cols, unit.dataflow)
+        mapping = choose_mapping(g.shape, unit.rows, unit.cols, unit.dataflow)
         mappings.append(mapping)
         compute += mapping.cycles * g.count
         # A transposed mapping swaps the operand roles inside the array; lowered_reads gives the
         # accesses back in the task's roles, so reads[1] stays the filter (feedback) operand.
         for i, n in enumerate(mapping.lowered_reads):
             reads[i] += n * g.count
-        # Buffer tiling and fill traffic stay on the lowered shape: the unique bytes moved do
-        # not depend on the orientation in this model (a memory-model rewrite will revisit it).
-        in_b = ifmap.elements * bpe["ifmap"] * s.m * s.k / total_in
-        f_share = s.k * s.n * (1 if g.shared_filter else g.count) / total_f
-        f_b = filt.elements * bpe["filter"] * f_share / (1 if g.shared_filter else g.count)
-        out_b = ofmap.elements * bpe["ofmap"] * s.m * s.n / total_out
-        tiling = tile_gemm(s, in_b, bpe["filter"], acc_bytes, *caps)
-        tr = gemm_traffic(tiling, in_b, f_b, out_b, s.m * s.n * acc_bytes)
-        filter_repeats = 1 if g.shared_filter and tiling.k_tiles * tiling.n_tiles == 1 else g.count
-        traffic[0] += tr.ifmap * g.count
-        traffic[1] += tr.filter * filter_repeats
-        traffic[2] += tr.ofmap * g.count
+    fills = OperandBytes()  # GB -> the unit's buffers, in the loop order of its dataflow
+    for work, ops in _gemm_operands(task, model, fb_bits, False, local_fb):
+        traffic, _ = gemm_traffic(work, ops, local_capacity, (unit.dataflow,))
+        fills = fills + traffic
     macs = task.macs
     if unit.zero_skipping and task.index in model.densities:
         rho = model.densities[task.index]
@@ -180,17 +301,11 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
         macs = math.ceil(macs * rho)
     compute += math.ceil(task.vector_ops / unit.cols)
 
-    dram = gb = 0.0
-    for op, moved in zip((ifmap, filt, ofmap), traffic, strict=True):
-        where = _location(model, unit, op.tensor)
-        if where == "dram":
-            dram += moved
-        elif where == "gb":
-            gb += moved
+    dram = _gemm_dram(task, model, unit).total
+    gb = fills.total + dram  # reads into the unit plus DRAM bytes written on the way
     sram_pj = [table.sram_pj_per_byte(kb) for kb in (buf.ifmap_kb, buf.weight_kb, buf.ofmap_kb)]
     fb_pj = 0.0
     prng = 0
-    local_fb = task.uses_feedback and _location(model, unit, "feedback") == "local"
     if local_fb:
         store_kb = plan.capacity_bytes / 1024
         store_pj = table.sram_pj_per_byte(store_kb) if store_kb else 0.0
@@ -208,7 +323,7 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
         0.0 if local_fb else reads[1] * bpe["filter"],
         reads[2] * acc_bytes,
     )
-    fill_bytes = (traffic[0], 0.0 if local_fb else traffic[1], traffic[2])
+    fill_bytes = (fills.ifmap, fills.filter, fills.ofmap)
     sram_bytes = sum(array_bytes) + sum(fill_bytes)
     sram_energy = sum((a + f) * e for a, f, e in zip(array_bytes, fill_bytes, sram_pj, strict=True))
 
@@ -226,14 +341,17 @@ def _array_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
 
 
 def _vector_cost(task: Task, unit: Unit, model: CostModel) -> TaskCost:
+    """Element-wise work streams each operand once between the GB and the unit; the spilled
+    share of each tensor also crosses DRAM (and is written into the GB on the way)."""
     arch, table = model.arch, model.table
     dram = gb = 0.0
     for op in task.operands:
-        moved = op.elements * tensor_bits(arch, op.tensor, arch.precision.weight) / 8
-        if _location(model, unit, op.tensor) == "dram":
-            dram += moved
-        else:
-            gb += moved
+        if model.allocation.fused(op.name):
+            continue  # handed over tile by tile inside the producing unit
+        moved = operand_bytes(arch, op)
+        spilled = _spilled(model, op, task) * moved
+        dram += spilled
+        gb += moved + spilled
     compute = math.ceil(task.vector_ops / unit.lanes)
     energy = (
         0.0,

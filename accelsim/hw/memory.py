@@ -1,134 +1,109 @@
-"""Memory model: tiling and re-fetches in a unit's buffers, tensor residency, transfer stalls.
+"""Memory traffic of one task: two tiling levels, residency, and the stall it causes.
 
 Three levels: each PE array's private buffers (ifmap, weight, ofmap), a global buffer (GB)
-shared by the units, and DRAM behind one channel. The formulas (docs/hardware-model.md):
+shared by the units, and DRAM behind one channel. Every operand a PE array reads or writes passes
+through the GB: tensors the allocator keeps resident (``accelsim.hw.allocation``) are read from
+it, the others are *staged* through it from DRAM.
 
-Tiling of one GEMM (M x K times K x N), weight tile stationary. The usable capacity of a buffer
-is its size, halved when double-buffered. A weight tile holds ``k_t`` rows and ``n_t`` columns::
+Per GEMM ``(M x K) @ (K x N)`` two tilings are chosen (``accelsim.hw.tiling.best_tiling``,
+docs/tiling.md), each minimising the bytes moved from the level above:
 
-    k_t = min(K, floor(C_w / b_w)),  n_t = min(N, floor(C_w / (k_t b_w)))  (each at least 1)
-    T_k = ceil(K / k_t),  T_n = ceil(N / n_t)
+- **DRAM -> GB**: over the GB's staging area (``Allocation.staging`` shared evenly by the PE
+  arrays, which may stream at once), any loop order (os, ws or is). An operand fully resident in
+  the GB (or fused) costs nothing at this level and takes no staging space (element size 0);
+  one resident in part moves its spilled share ``1 - f`` of the bytes the tiling implies.
+- **GB -> unit**: over the unit's private buffers (their sum, halved when double-buffered), in
+  the loop order of the unit's dataflow (os keeps output tiles, ws weight tiles, is input tiles).
 
-- filter traffic: every weight once, ``K N b_w``;
-- ifmap traffic: once if the whole ifmap fits its buffer, else once per column tile (``T_n``);
-- ofmap traffic: once; when the reduction is split (``T_k > 1``) and a column tile of partial
-  sums ``M n_t b_acc`` does not fit the ofmap buffer, each extra K tile adds a write and a read
-  of the partial sums: ``2 (T_k - 1) M N b_acc``.
+The tilings count elements of the GEMM view; a conv's im2col ifmap repeats input pixels, so each
+operand's traffic is its *unique* bytes times the number of passes the tiling makes over it
+(``passes = tiling bytes / GEMM-view bytes``; for the output, partial-sum round trips count at
+the accumulator width). Repetitions of a GEMM (groups, time steps) repeat the traffic, except a
+filter shared by all time steps, which moves once when one tile holds all of it.
 
-Residency (per iteration, decided once per chip and task graph): the GB is filled in the order
-transient errors (two of the largest error tensors), saved activations, then weights with their
-gradients and optimizer state, then feedback matrices without a store; what does not fit lives in
-DRAM. Training inputs always come from DRAM. An operand that lives in DRAM takes all its traffic
-from DRAM; the others from the GB.
-
-Stalls: ``transfer = max(GB bytes / GB bandwidth, DRAM bytes / DRAM bandwidth)``; with double
-buffering ``stall = max(0, transfer - compute)``, without it ``stall = transfer``.
+GB bytes are the reads into the unit's buffers plus the DRAM bytes written into the GB on the
+way. Stalls: ``transfer = max(GB bytes / GB bandwidth, DRAM bytes / DRAM bandwidth)``; with
+double buffering ``stall = max(0, transfer - compute)``, without it ``stall = transfer``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
-from accelsim.hw.pe_array import GemmShape
+from accelsim.hw.tiling import Tiling, best_tiling
+from accelsim.lowering.graph import GemmWork
 
 KB = 1024
+ORDERS = ("os", "ws", "is")
 
 
 @dataclass(frozen=True)
-class Tiling:
-    k_tile: int
-    n_tile: int
-    k_tiles: int
-    n_tiles: int
-    ifmap_passes: int  # times the ifmap streams in from the level above
-    psum_round_trips: int  # extra partial-sum write+read round trips per output element
+class OperandBytes:
+    """Bytes per operand role of one task: ifmap (A), filter (B), ofmap (C)."""
 
-
-def tile_gemm(
-    shape: GemmShape,
-    ifmap_bytes: float,
-    filter_elem_bytes: float,
-    acc_elem_bytes: float,
-    ifmap_capacity: float,
-    filter_capacity: float,
-    ofmap_capacity: float,
-) -> Tiling:
-    """Weight-stationary tiling of one GEMM into buffers of the given capacities (bytes)."""
-    k, n, m = shape.k, shape.n, shape.m
-    k_t = max(1, min(k, int(filter_capacity // filter_elem_bytes)))
-    n_t = max(1, min(n, int(filter_capacity // (k_t * filter_elem_bytes))))
-    k_tiles, n_tiles = math.ceil(k / k_t), math.ceil(n / n_t)
-    passes = 1 if ifmap_bytes <= ifmap_capacity else n_tiles
-    psums_fit = m * n_t * acc_elem_bytes <= ofmap_capacity
-    trips = 0 if (k_tiles == 1 or psums_fit) else k_tiles - 1
-    return Tiling(k_t, n_t, k_tiles, n_tiles, passes, trips)
-
-
-@dataclass(frozen=True)
-class Traffic:
-    """Bytes moved between a unit's buffers and the level above, per operand."""
-
-    ifmap: float
-    filter: float
-    ofmap: float
+    ifmap: float = 0.0
+    filter: float = 0.0
+    ofmap: float = 0.0
 
     @property
     def total(self) -> float:
         return self.ifmap + self.filter + self.ofmap
 
+    def __add__(self, other: OperandBytes) -> OperandBytes:
+        return OperandBytes(
+            self.ifmap + other.ifmap, self.filter + other.filter, self.ofmap + other.ofmap
+        )
+
+    def scaled(self, a: float, b: float, c: float) -> OperandBytes:
+        return OperandBytes(self.ifmap * a, self.filter * b, self.ofmap * c)
+
+
+@dataclass(frozen=True)
+class GemmOperands:
+    """One GemmWork's operands: unique bytes and bytes per element (0 = free at this level)."""
+
+    unique: OperandBytes
+    a_elem: float
+    b_elem: float
+    c_elem: float
+    psum_elem: float
+
 
 def gemm_traffic(
-    tiling: Tiling,
-    ifmap_bytes: float,
-    filter_bytes: float,
-    ofmap_bytes: float,
-    psum_bytes: float,
-) -> Traffic:
-    """Traffic of one GEMM given its tiling and the unique bytes of each operand."""
-    return Traffic(
-        ifmap=ifmap_bytes * tiling.ifmap_passes,
-        filter=filter_bytes,
-        ofmap=ofmap_bytes + 2 * tiling.psum_round_trips * psum_bytes,
+    work: GemmWork, ops: GemmOperands, capacity: float, orders: tuple[str, ...] = ORDERS
+) -> tuple[OperandBytes, Tiling]:
+    """Bytes moved from the level above for all repetitions of ``work`` (module doc)."""
+    s = work.shape
+    tiling, passes_a, passes_b, passes_c, one_tile_of_b = _passes(
+        s.m, s.k, s.n, ops.a_elem, ops.b_elem, ops.c_elem, ops.psum_elem, capacity, orders
+    )
+    filter_repeats = 1 if work.shared_filter and one_tile_of_b else work.count
+    u = ops.unique
+    moved = OperandBytes(
+        u.ifmap * passes_a * work.count,
+        u.filter * passes_b * filter_repeats,
+        u.ofmap * passes_c * work.count,
+    )
+    return moved, tiling
+
+
+@lru_cache(maxsize=1 << 16)
+def _passes(m, k, n, a, b, c, p, capacity, orders):
+    """The best tiling and the passes it makes over each operand (memoized: sweeps repeat)."""
+    tiling = best_tiling(m, k, n, a, b, c, p, capacity, orders)
+    return (
+        tiling,
+        tiling.a_bytes / (m * k * a) if a else 0.0,
+        tiling.b_bytes / (k * n * b) if b else 0.0,
+        tiling.c_bytes / (m * n * c) if c else 0.0,
+        math.ceil(k / tiling.k_tile) * math.ceil(n / tiling.n_tile) == 1,
     )
 
 
 def usable_bytes(size_kb: float, double_buffered: bool) -> float:
     return size_kb * KB / (2 if double_buffered else 1)
-
-
-@dataclass(frozen=True)
-class Residency:
-    """Which tensor classes live in DRAM during an iteration, and the GB bytes planned."""
-
-    dram_tensors: frozenset[str]
-    gb_planned_bytes: float
-
-
-def plan_residency(
-    gb_size_kb: float,
-    error_bytes: float,
-    activation_bytes: float,
-    weight_bytes: float,
-    feedback_bytes: float,
-) -> Residency:
-    """Fill the GB in priority order; whatever does not fit lives in DRAM (see module doc)."""
-    free = gb_size_kb * KB
-    dram = {"input"}
-    used = 0.0
-    order = (
-        (("error",), error_bytes),
-        (("activation",), activation_bytes),
-        (("weight", "gradient", "optimizer_state"), weight_bytes),
-        (("feedback",), feedback_bytes),
-    )
-    for tensors, size in order:
-        if size <= free:
-            free -= size
-            used += size
-        else:
-            dram.update(tensors)
-    return Residency(frozenset(dram), used)
 
 
 def transfer_cycles(

@@ -9,6 +9,7 @@ point to earlier tasks of the same iteration; the schedule adds the ones across 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from accelsim.hw.pe_array import GemmShape
 
@@ -32,11 +33,17 @@ class GemmWork:
 
 @dataclass(frozen=True)
 class Operand:
-    """A tensor a task touches. ``role``: ifmap | filter | ofmap (GEMM operands) or read | write."""
+    """A tensor a task touches. ``role``: ifmap | filter | ofmap (GEMM operands) or read | write.
+
+    ``tensor`` is its class (precision and placement rules), ``name`` the tensor itself, shared
+    by every task that touches it (``input``, ``<layer>.weight``, ``<layer>.out``,
+    ``<layer>.error``, ``<layer>.grad``, ``<layer>.opt``, ``<layer>.B``), so the memory model
+    can follow its lifetime from the task that writes it to the last that reads it."""
 
     role: str
     tensor: str
     elements: int
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,13 @@ class Task:
 
     def elements(self, role: str) -> int:
         return sum(op.elements for op in self.operands if op.role == role)
+
+    def operand(self, role: str) -> Operand:
+        return self._roles[role]
+
+    @cached_property
+    def _roles(self) -> dict[str, Operand]:
+        return {op.role: op for op in reversed(self.operands)}  # the first of a role wins
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,11 @@ from accelsim.lowering.presets import SCHEDULES, routes, settings_for
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 # Element-wise operations per parameter for one update (assumed: SGD w -= lr*g is 2 ops,
-# momentum adds 2; Adam's two moment updates, bias corrections, sqrt, divide and step ~10).
-UPDATE_OPS = {"sgd": 4, "adam": 10}
-OPTIMIZER_STATE = {"sgd": 1, "adam": 2}  # state tensors per weight (momentum; Adam m and v)
+# momentum adds 2: v = mu*v + g; Adam's two moment updates, bias corrections, sqrt, divide and
+# step ~10) and state tensors per weight (none for plain SGD, the velocity for momentum, Adam's
+# m and v).
+UPDATE_OPS = {"sgd": 2, "momentum": 4, "adam": 10}
+OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
 LOSS_OPS_PER_LOGIT = 5  # max, exp, sum, divide, subtract the label
 
 
@@ -87,8 +89,7 @@ class _Lowering:
                 current = layer.name
             elif current is not None:
                 after[current].append(layer)
-        optimizer = getattr(getattr(wl.training, "optimizer", None), "type", "adam")
-        optimizer = optimizer if optimizer in UPDATE_OPS else "adam"
+        optimizer = optimizer_kind(getattr(wl.training, "optimizer", None))
 
         fp: dict[str, int] = {}
         prev = None
@@ -98,11 +99,15 @@ class _Lowering:
             for free in after[layer.name]:
                 if free.kind == "pool":
                     ops += n * math.prod(free.output_shape) * math.prod(free.kernel)
-            in_tensor = "input" if i == 0 else "activation"
             operands = (
-                Operand("ifmap", in_tensor, n * math.prod(layer.input_shape)),
-                Operand("filter", "weight", _weight_elems(layer)),
-                Operand("ofmap", "activation", n * _carried_out_elems(layer, after)),
+                _input_of(params, i, n),
+                Operand("filter", "weight", _weight_elems(layer), f"{layer.name}.weight"),
+                Operand(
+                    "ofmap",
+                    "activation",
+                    n * _carried_out_elems(layer, after),
+                    f"{layer.name}.out",
+                ),
             )
             fp[layer.name] = self.add(
                 f"{layer.name}.fp",
@@ -125,8 +130,8 @@ class _Lowering:
             (),
             rows * classes * LOSS_OPS_PER_LOGIT,
             (
-                Operand("read", "activation", rows * classes),
-                Operand("write", "error", rows * classes),
+                Operand("read", "activation", rows * classes, f"{last.name}.out"),
+                Operand("write", "error", rows * classes, f"{last.name}.error"),
             ),
             [fp[last.name]],
         )
@@ -135,6 +140,7 @@ class _Lowering:
         avail: dict[str, int] = {}  # layer -> task that produces its output error d_l
         ep_of: dict[str, int] = {}  # layer -> EP task that reads its W (WU must wait for it)
         feedback_total = 0
+        errors = {name: f"{name}.error" for name in names}  # the error tensor each WG reads
         for i in range(len(params) - 1, -1, -1):
             layer = params[i]
             route, source = plan[i]
@@ -152,6 +158,7 @@ class _Lowering:
                 feedback_total += fb
             if layer.kind == "recurrent" and route in ("loss", "bp"):
                 avail[layer.name] = self._bptt(layer, n, avail[layer.name])
+                errors[layer.name] = f"{layer.name}.error_bptt"
 
         for layer in params:
             wg = self.add(
@@ -161,13 +168,9 @@ class _Lowering:
                 _wg_gemms(layer, n),
                 n * _out_elems(layer),
                 (
-                    Operand(
-                        "ifmap",
-                        "input" if layer is params[0] else "activation",
-                        n * math.prod(layer.input_shape),
-                    ),
-                    Operand("filter", "error", n * _out_elems(layer)),
-                    Operand("ofmap", "gradient", _weight_elems(layer)),
+                    _input_of(params, params.index(layer), n),
+                    Operand("filter", "error", n * _out_elems(layer), errors[layer.name]),
+                    Operand("ofmap", "gradient", _weight_elems(layer), f"{layer.name}.grad"),
                 ),
                 [avail[layer.name]],
             )
@@ -180,12 +183,16 @@ class _Lowering:
                 layer.name,
                 (),
                 w * UPDATE_OPS[optimizer],
-                (
-                    Operand("read", "weight", w),
-                    Operand("read", "gradient", w),
-                    Operand("read", "optimizer_state", w * state),
-                    Operand("write", "weight", w),
-                    Operand("write", "optimizer_state", w * state),
+                tuple(
+                    op
+                    for op in (
+                        Operand("read", "weight", w, f"{layer.name}.weight"),
+                        Operand("read", "gradient", w, f"{layer.name}.grad"),
+                        Operand("read", "optimizer_state", w * state, f"{layer.name}.opt"),
+                        Operand("write", "weight", w, f"{layer.name}.weight"),
+                        Operand("write", "optimizer_state", w * state, f"{layer.name}.opt"),
+                    )
+                    if op.elements
                 ),
                 deps,
             )
@@ -221,9 +228,14 @@ class _Lowering:
         ops = n * _carried_out_elems(layer, after) + n * _out_elems(layer)  # unpool + f'(a)
         ops += _col2im_adds(above, n)
         operands = (
-            Operand("ifmap", "error", n * _out_elems(above)),
-            Operand("filter", "feedback" if fa else "weight", fb_entries if fa else w),
-            Operand("ofmap", "error", n * math.prod(above.input_shape)),
+            Operand("ifmap", "error", n * _out_elems(above), f"{above.name}.error"),
+            Operand(
+                "filter",
+                "feedback" if fa else "weight",
+                fb_entries if fa else w,
+                f"{above.name}.B" if fa else f"{above.name}.weight",
+            ),
+            Operand("ofmap", "error", n * math.prod(above.input_shape), f"{layer.name}.error"),
         )
         tid = self.add(
             f"{above.name}.ep", "ep", above.name, _ep_gemms(above, n), ops, operands, [dep]
@@ -244,10 +256,11 @@ class _Lowering:
             GemmWork(GemmShape(m=n * g.rows_per_sample, k=g.k, n=g.n), count=g.count)
             for g in geo.gemms
         ]
+        signal = wl.param_layers[-1].name if from_output else source
         operands = (
-            Operand("ifmap", "error", n * geo.signal_elements),
-            Operand("filter", "feedback", geo.entries),
-            Operand("ofmap", "error", n * _out_elems(layer)),
+            Operand("ifmap", "error", n * geo.signal_elements, f"{signal}.error"),
+            Operand("filter", "feedback", geo.entries, f"{layer.name}.B"),
+            Operand("ofmap", "error", n * _out_elems(layer), f"{layer.name}.error"),
         )
         tid = self.add(
             f"{layer.name}.dfa_ep",
@@ -266,13 +279,29 @@ class _Lowering:
         g = GATES[layer.cell]
         gemm = GemmWork(GemmShape(m=n, k=g * h, n=h), count=steps, shared_filter=True)
         operands = (
-            Operand("ifmap", "error", n * steps * g * h),
-            Operand("filter", "weight", g * h * h),
-            Operand("ofmap", "error", n * steps * h),
+            Operand("ifmap", "error", n * steps * g * h, f"{layer.name}.error"),
+            Operand("filter", "weight", g * h * h, f"{layer.name}.weight"),
+            Operand("ofmap", "error", n * steps * h, f"{layer.name}.error_bptt"),
         )
         return self.add(
             f"{layer.name}.bptt", "ep", layer.name, [gemm], 3 * n * steps * g * h, operands, [dep]
         )
+
+
+def optimizer_kind(spec) -> str:
+    """``sgd`` (plain), ``momentum`` (SGD with momentum > 0) or ``adam``; Adam without a spec."""
+    kind = getattr(spec, "type", "adam")
+    if kind == "sgd":
+        return "momentum" if getattr(spec, "momentum", 0.0) > 0 else "sgd"
+    return "adam"
+
+
+def _input_of(params: list[LayerSpec], i: int, n: int) -> Operand:
+    """The ifmap operand of parameter layer ``i``: the network input or the output below."""
+    if i == 0:
+        return Operand("ifmap", "input", n * math.prod(params[0].input_shape), "input")
+    below = params[i - 1].name
+    return Operand("ifmap", "activation", n * math.prod(params[i].input_shape), f"{below}.out")
 
 
 def _out_elems(layer: LayerSpec) -> int:

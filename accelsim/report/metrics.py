@@ -1,12 +1,12 @@
 """Turn a simulation into the figures users read: cycles, latency, energy by part, utilization.
 
 ``energy_breakdown_pj`` has one entry per component (compute, vector, sram, global_buffer, dram,
-feedback, leakage) and ``energy_pj`` is their sum, computed from the same dict in the same
-order, so the parts add up to the total exactly. Steady-state figures describe one iteration
-once a pipeline is full (``accelsim.sim.steady``). Per unit, the run splits into busy (compute),
-memory-wait (holding the unit while DRAM or the GB delivers) and idle cycles; per layer, the
-first iteration's wall-clock cycles and memory stalls are unions of intervals, never more than
-the run.
+feedback, leakage of logic, sram_leakage of every buffer) and ``energy_pj`` is their sum, computed
+from the same dict in the same order, so the parts add up to the total exactly. Steady-state
+figures describe one iteration once a pipeline is full (``accelsim.sim.steady``). Per unit, the run
+splits into busy (compute), memory-wait (holding the unit while DRAM or the GB delivers) and idle
+cycles; per layer, the first iteration's wall-clock cycles and memory stalls are unions of
+intervals, never more than the run.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from accelsim.config.arch import Arch
+from accelsim.hw.allocation import compulsory_bytes, residency_by_class
 from accelsim.hw.cost import COMPONENTS, CostModel, TaskCost
 from accelsim.lowering.graph import Task, TaskGraph
 from accelsim.sim.engine import SimResult, TaskRun
@@ -84,10 +85,14 @@ def metrics(
         # unions of intervals, so neither can exceed the run however many units overlap
         row["cycles"] = covered(held[layer])
         row["stall_cycles"] = covered(stalled[layer])
+    residency = residency_by_class(model.allocation)
     cycles = result.cycles
-    leak = model.table.leakage_pj_per_cycle
+    logic_leak = model.table.leakage_pj_per_cycle
+    sram_leak = model.table.sram_leakage_pj_per_cycle
+    leak = logic_leak + sram_leak
     breakdown = {name: parts[k] for k, name in enumerate(COMPONENTS)}
-    breakdown["leakage"] = leak * cycles
+    breakdown["leakage"] = logic_leak * cycles
+    breakdown["sram_leakage"] = sram_leak * cycles
     energy = sum(breakdown.values())
     per_iteration = steady.cycles_per_iteration
     dynamic = sum(parts)
@@ -135,7 +140,18 @@ def metrics(
         "macs": macs,
         "stall_cycles": stall,
         "prng_values": prng,
-        "dram_resident": sorted(model.residency.dram_tensors),
+        "dram_resident": sorted(
+            cls for cls, row in residency.items() if row["status"] != "resident"
+        ),
+        "memory": {
+            "global_buffer_kb": arch.global_buffer.size_kb,
+            "staging_kb": model.allocation.staging / 1024,
+            "resident_kb": model.allocation.capacity / 1024,
+            "fused": list(model.fused),
+            "compulsory_dram_bytes_per_iteration": compulsory_bytes(model.lives, model.allocation),
+            "residency": residency,
+            "tensors": [p.to_dict() for p in model.allocation.placements.values()],
+        },
         "steady_state": {
             "reached": steady.reached,
             "warmup_iterations": steady.warmup_iterations,

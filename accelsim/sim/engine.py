@@ -8,9 +8,11 @@ the loss). Each task instance (iteration, task) is a simpy process that
    gates (``accelsim.sim.schedules.GatePolicy``: barriers, PDFA weight delay, pipeline depth);
 2. joins the ready queue and is granted a unit by the ``Dispatcher``
    (``accelsim.sim.ready``: deterministic priority, fastest free unit);
-3. holds the unit for its compute cycles and its DRAM transfer on the shared channel
-   (``accelsim.sim.dram.FairShareChannel``: equal shares, no starvation). Double-buffered
-   chips overlap the transfer with compute (the task ends when both are done); otherwise the
+3. holds the unit for its compute cycles and its DRAM transfer: the DRAM access latency
+   (``dram.latency_ns``, once per task: tiles then stream back to back), then the bytes on
+   the shared channel (``accelsim.sim.dram.FairShareChannel``: equal shares, no starvation).
+   Double-buffered chips overlap the transfer with compute (the task ends when both are
+   done); otherwise the
    transfer precedes compute. Global-buffer transfers are charged per task, uncontended;
 4. releases the unit and records a ``TaskRun``.
 
@@ -91,6 +93,7 @@ def simulate(
     channel = FairShareChannel(env)
     policy = GatePolicy.of(schedule, graph)
     double_buffered = arch.double_buffered
+    latency = getattr(arch.dram, "latency_cycles", 0.0)
     tasks = graph.tasks
     done = [[env.event() for _ in tasks] for _ in range(iterations)]
     iteration_done = [env.all_of(row) for row in done]
@@ -98,6 +101,12 @@ def simulate(
     runs: list[TaskRun] = []
     busy = [0] * len(arch.units)
     held = [0.0] * len(arch.units)
+
+    def dram_transfer(cycles: int):
+        # the first bytes arrive after the access latency; the stream then shares the channel
+        if latency:
+            yield env.timeout(latency)
+        yield channel.transfer(cycles)
 
     def execute(i: int, task: Task):
         gate = policy.gates(i, task)
@@ -116,11 +125,11 @@ def simulate(
             yield env.all_of(
                 [
                     env.timeout(max(cost.compute_cycles, cost.gb_cycles)),
-                    channel.transfer(cost.dram_cycles),
+                    env.process(dram_transfer(cost.dram_cycles)),
                 ]
             )
         else:
-            yield channel.transfer(cost.dram_cycles)
+            yield env.process(dram_transfer(cost.dram_cycles))
             yield env.timeout(cost.compute_cycles + max(0, cost.gb_cycles - cost.dram_cycles))
         end = env.now
         dispatcher.release(unit)

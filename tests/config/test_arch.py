@@ -47,7 +47,18 @@ def test_every_parameter_of_a_shipped_chip_has_a_comment(root, name):
         (lambda d: d["units"][0].update(dataflow="rs"), "units[0].dataflow"),
         (lambda d: d["units"][0].update(tasks=["fp", "backprop"]), "units[0].tasks"),
         (lambda d: d["units"][1].update(name=d["units"][0]["name"]), "units[1].name"),
-        (lambda d: d["dram"].update(bandwidth_bytes_per_cycle=0), "dram.bandwidth_bytes_per_cycle"),
+        (lambda d: d["dram"].update(bandwidth_gb_per_s=0), "dram.bandwidth_gb_per_s"),
+        (
+            lambda d: d.update(dram={"bandwidth_bytes_per_cycle": 0}),
+            "dram.bandwidth_bytes_per_cycle",
+        ),
+        (lambda d: d["dram"].update(latency_ns=-1), "dram.latency_ns"),
+        (lambda d: d["dram"].update(latency_cycles=5), "dram.latency_cycles"),
+        (lambda d: d["energy"].update(sram_cells="ulp"), "energy.sram_cells"),
+        (
+            lambda d: d["energy"].update(sram_leakage_pj_per_cycle=-1),
+            "energy.sram_leakage_pj_per_cycle",
+        ),
         (lambda d: d["global_buffer"].update(size_kb=0), "global_buffer.size_kb"),
         (lambda d: d.update(clock_mhz=-200), "clock_mhz"),
         (lambda d: d["units"][0]["buffers_kb"].update(ifmap=0), "units[0].buffers_kb.ifmap"),
@@ -100,3 +111,82 @@ def test_feedback_fallback_to_dram_spills_the_overflow(root):
     data["units"][2]["feedback"] = {"source": "sram", "bits": 16, "size_kb": 4096}
     held = simulate_point(data, LENET, "dfa")
     assert spilled["dram_bytes"] > held["dram_bytes"]
+
+
+# -- DRAM in physical units ----------------------------------------------------------------------
+
+
+def _dram_chip(root, clock_mhz: float, dram: dict) -> dict:
+    data = chip(root)
+    data["clock_mhz"] = clock_mhz
+    data["dram"] = dram
+    return data
+
+
+def test_dram_bandwidth_in_both_units_is_rejected(root):
+    data = _dram_chip(root, 200, {"bandwidth_gb_per_s": 1.6, "bandwidth_bytes_per_cycle": 8})
+    with pytest.raises(ConfigError) as err:
+        load_arch(data, label="both.yaml")
+    assert err.value.file == "both.yaml"
+    assert err.value.key == "dram.bandwidth_bytes_per_cycle"
+    message = str(err.value)
+    assert "dram.bandwidth_gb_per_s" in message and "not both" in message
+
+
+def test_dram_gb_per_s_becomes_bytes_per_core_cycle(root):
+    # 1.6 GB/s = 1.6e9 B/s; at 200 MHz (2e8 cycles/s): 1.6e9 / 2e8 = 8 B/cycle
+    slow = load_arch(_dram_chip(root, 200, {"bandwidth_gb_per_s": 1.6})).dram
+    assert slow.bandwidth_gb_per_s == 1.6
+    assert slow.bandwidth_bytes_per_cycle == pytest.approx(8.0)
+    # the same DRAM behind a 400 MHz core: 1.6e9 / 4e8 = 4 B per (shorter) cycle
+    fast = load_arch(_dram_chip(root, 400, {"bandwidth_gb_per_s": 1.6})).dram
+    assert fast.bandwidth_bytes_per_cycle == pytest.approx(4.0)
+    # 300 GB/s at 700 MHz: 3e11 / 7e8 = 428.571... B/cycle
+    hbm = load_arch(_dram_chip(root, 700, {"bandwidth_gb_per_s": 300})).dram
+    assert hbm.bandwidth_bytes_per_cycle == pytest.approx(3e11 / 7e8)
+
+
+def test_dram_bytes_per_cycle_stays_the_alternative(root):
+    dram = load_arch(_dram_chip(root, 400, {"bandwidth_bytes_per_cycle": 8})).dram
+    assert dram.bandwidth_bytes_per_cycle == 8.0  # per core cycle, whatever the clock
+    assert dram.bandwidth_gb_per_s is None
+    default = load_arch(_dram_chip(root, 200, {})).dram
+    assert default.bandwidth_bytes_per_cycle == 16.0
+    assert default.latency_ns == 0.0 and default.latency_cycles == 0.0  # default: no latency
+
+
+def test_dram_latency_in_core_cycles(root):
+    # 27.5 ns at 200 MHz (5 ns per cycle): 27.5 / 5 = 5.5 cycles
+    dram = load_arch(_dram_chip(root, 200, {"bandwidth_gb_per_s": 1.6, "latency_ns": 27.5})).dram
+    assert dram.latency_ns == 27.5
+    assert dram.latency_cycles == pytest.approx(5.5)
+    # 28 ns at 700 MHz: 28 * 700 / 1000 = 19.6 cycles; 30 ns at 400 MHz: 30 * 0.4 = 12 cycles
+    hbm = load_arch(_dram_chip(root, 700, {"latency_ns": 28})).dram
+    assert hbm.latency_cycles == pytest.approx(19.6)
+    assert load_arch(_dram_chip(root, 400, {"latency_ns": 30})).dram.latency_cycles == (
+        pytest.approx(12.0)
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "gb_per_s", "per_cycle", "latency_cycles"),
+    [
+        ("dflnpu", 1.6, 8.0, 5.5),  # 1.6e9 / 2e8 = 8; 27.5 ns x 0.2 GHz = 5.5
+        ("bp_baseline", 1.6, 8.0, 5.5),  # same DRAM as dflnpu
+        ("tpu_like", 299.6, 428.0, 19.6),  # 2.996e11 / 7e8 = 428; 28 ns x 0.7 GHz = 19.6
+    ],
+)
+def test_shipped_chips_keep_their_dram_bandwidth(root, name, gb_per_s, per_cycle, latency_cycles):
+    dram = load_arch(root / "arch_configs" / f"{name}.yaml").dram
+    assert dram.bandwidth_gb_per_s == gb_per_s
+    assert dram.bandwidth_bytes_per_cycle == per_cycle  # exactly the value used before
+    assert dram.latency_cycles == pytest.approx(latency_cycles)
+
+
+def test_sram_cells_default_and_choice(root):
+    data = chip(root)
+    assert load_arch(data).energy.sram_cells == "lstp"
+    data["energy"].pop("sram_cells")
+    assert load_arch(data).energy.sram_cells == "lstp"  # default
+    data["energy"]["sram_cells"] = "hp"
+    assert load_arch(data).energy.sram_cells == "hp"

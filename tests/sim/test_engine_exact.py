@@ -6,7 +6,8 @@ global buffer that holds everything, 1e12 B/cycle links). Per GEMM (m x k)(k x n
 array with m, n <= 2: one fold of ``T + R + C - 2 = k + 2`` cycles, minus one (SCALE-Sim counts
 the last cycle's index): ``k + 1`` cycles; element-wise work adds ``ceil(ops / 2 columns)``.
 
-The network: batch 2, 4 inputs -> fc1 (2, relu) -> fc2 (2 classes), SGD (4 ops per parameter).
+The network: batch 2, 4 inputs -> fc1 (2, relu) -> fc2 (2 classes), SGD with momentum (4
+ops per parameter: v = mu v + g, w -= lr v).
 
     fc1.fp   GEMM 2x4x2: 4+1 = 5, relu 2*2 = 4 ops -> 2           =  7
     fc2.fp   GEMM 2x2x2: 2+1 = 3, output 2*2 = 4 ops -> 2          =  5
@@ -62,7 +63,7 @@ MLP = {
         {"name": "fc1", "type": "linear", "out_features": 2, "activation": "relu"},
         {"name": "fc2", "type": "linear", "out_features": 2},
     ],
-    "training": {"optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.0}},
+    "training": {"optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9}},
 }
 
 
