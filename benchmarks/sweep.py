@@ -31,13 +31,14 @@ from accelsim.study.store import Store  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def spec_text(size: int) -> str:
+def spec_text(size: int, iterations: int | None = None) -> str:
     clocks = [50 + 10 * i for i in range(size)]
     return (
         f"arch: {ROOT / 'arch_configs' / 'dflnpu.yaml'}\n"
         f"workload: {ROOT / 'workloads' / 'lenet_mnist.yaml'}\n"
         "algorithms: [bp, dfa, pdfa]\n"
-        "grid:\n"
+        + (f"iterations: {iterations}\n" if iterations else "")
+        + "grid:\n"
         f"  arch.clock_mhz: {clocks}\n"
         "  arch.units.lc_fp.rows: [8, 16, 32]\n"
         "  workload.dataset.batch_size: [8, 32]\n"
@@ -83,10 +84,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid-size", type=int, default=12, help="clock values (x 18 points)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement (median)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="iterations per point (default: each point's steady state, as simulate does)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "spec.yaml").write_text(spec_text(args.grid_size))
+        (folder / "spec.yaml").write_text(spec_text(args.grid_size, args.iterations))
         start = time.perf_counter()
         spec, points = load_points(folder / "spec.yaml")
         plan_s = time.perf_counter() - start
@@ -96,9 +103,10 @@ def main() -> None:
         one = [sweep(spec, points, 1, folder) for _ in range(args.repeat)]
         two = [sweep(spec, points, 2, folder) for _ in range(args.repeat)]
     load = os.getloadavg()[0]
+    runs = f"{args.iterations} iteration(s)" if args.iterations else "steady-state iterations"
     print(
-        f"LeNet-5 (MNIST, batch 8/32) x dflnpu, {n} points, {os.cpu_count()} cores, "
-        f"load average {load:.1f} at the end"
+        f"LeNet-5 (MNIST, batch 8/32) x dflnpu, {n} points, {runs} per point, "
+        f"{os.cpu_count()} cores, load average {load:.1f} at the end"
     )
     print()
     one_wall, one_cpu = (statistics.median(m[i] for m in one) for i in (0, 1))

@@ -107,20 +107,23 @@ class Allocation:
     staging: float  # GB bytes kept for tiles of operands that stream from DRAM
     placements: Mapping[str, Placement]
 
+    def __post_init__(self) -> None:
+        # looked up for every operand of every task of every candidate plan: precompute
+        held = {n: 1.0 if p.fused else p.resident_fraction for n, p in self.placements.items()}
+        loads = {(n, p.first) for n, p in self.placements.items() if p.tensor_class == "input"}
+        object.__setattr__(self, "_held", held)
+        object.__setattr__(self, "_loads", loads)
+
     def fraction(self, name: str) -> float:
         """Share of tensor ``name`` held on chip (fused tensors count as held)."""
-        p = self.placements.get(name)
-        if p is None:
-            return 0.0
-        return 1.0 if p.fused else p.resident_fraction
+        return self._held.get(name, 0.0)
 
     def fraction_at(self, name: str, task: int) -> float:
         """Share of ``name`` a task reads from the GB: the input arrives from DRAM every
         iteration, so its first reader always loads it (residency serves the re-reads)."""
-        p = self.placements.get(name)
-        if p is not None and p.tensor_class == "input" and task == p.first:
+        if (name, task) in self._loads:
             return 0.0
-        return self.fraction(name)
+        return self._held.get(name, 0.0)
 
     def fused(self, name: str) -> bool:
         p = self.placements.get(name)

@@ -72,6 +72,8 @@ class CostModel:
     # task index -> fraction of its MACs left on a zero-skipping unit (accelsim/hw/sparsity.py)
     densities: Mapping[int, float] = field(default_factory=dict)
     fused: tuple[str, ...] = ()  # tensors never materialised (fusion)
+    # per-graph memo of static per-task work (shared by the candidate plans of cost_model)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def staging_per_array(self) -> float:
@@ -121,10 +123,13 @@ def cost_model(
     best: CostModel | None = None
     best_dram = math.inf
     memo: dict[tuple, float] = {}  # the same task with the same residency in several plans
+    shared: dict = {}
     for share in STAGING_SHARES:
         staging = share * gb
         allocation = allocate(lives, gb - staging, staging, len(graph.tasks), fused)
-        model = CostModel(arch, table, allocation, lives, plans, densities, tuple(sorted(fused)))
+        model = CostModel(
+            arch, table, allocation, lives, plans, densities, tuple(sorted(fused)), shared
+        )
         dram = 0.0
         for task in graph.tasks:
             key = (
@@ -196,14 +201,23 @@ def _gemm_operands(
 
     At the DRAM level an operand with nothing spilled has element size 0 (free, no staging
     space); at the GB level every operand counts, except B read from the unit's own store."""
-    arch = model.arch
+    ifmap, filt, ofmap = (task.operand(r) for r in ("ifmap", "filter", "ofmap"))
+    if dram_level:
+        on = tuple(_spilled(model, op, task) > 0 for op in (ifmap, filt, ofmap))
+    else:
+        on = (True, True, True)
+    key = ("gemm_operands", task.index, fb_bits, on, local_fb)
+    cached = model.memo.get(key)
+    if cached is None:
+        cached = model.memo[key] = _split_operands(task, model.arch, fb_bits, on, local_fb)
+    return cached
+
+
+def _split_operands(task: Task, arch: Arch, fb_bits: int, on: tuple, local_fb: bool) -> list:
     ifmap, filt, ofmap = (task.operand(r) for r in ("ifmap", "filter", "ofmap"))
     elem = {op.role: tensor_bits(arch, op.tensor, fb_bits) / 8 for op in (ifmap, filt, ofmap)}
     psum = arch.precision.accumulator / 8
-    if dram_level:
-        a_on, b_on, c_on = (_spilled(model, op, task) > 0 for op in (ifmap, filt, ofmap))
-    else:
-        a_on, b_on, c_on = True, True, True
+    a_on, b_on, c_on = on
     b_on = b_on and not local_fb
     unique = (
         ifmap.elements * elem["ifmap"],

@@ -102,10 +102,15 @@ def simulate(
     busy = [0] * len(arch.units)
     held = [0.0] * len(arch.units)
 
-    def dram_transfer(cycles: int):
-        # the first bytes arrive after the access latency; the stream then shares the channel
-        if latency:
-            yield env.timeout(latency)
+    def dram_transfer(cycles: int) -> simpy.Event:
+        """The first bytes arrive after the access latency; the stream then shares the
+        channel. Returns the event of the last byte's arrival."""
+        if not latency:
+            return channel.transfer(cycles)
+        return env.process(_after_latency(cycles))
+
+    def _after_latency(cycles: int):
+        yield env.timeout(latency)
         yield channel.transfer(cycles)
 
     def execute(i: int, task: Task):
@@ -113,7 +118,9 @@ def simulate(
         events = [done[i][d] for d in task.deps] + [done[j][t] for j, t in gate.tasks]
         if gate.iteration_done is not None:
             events.append(iteration_done[gate.iteration_done])
-        if events:
+        if len(events) == 1:
+            yield events[0]
+        elif events:
             yield env.all_of(events)
         ready = env.now
         unit = yield dispatcher.request(task_priority(i, task, layer_rank), task)
@@ -122,14 +129,13 @@ def simulate(
         if cost.dram_cycles == 0:
             yield env.timeout(cost.cycles)
         elif double_buffered:
-            yield env.all_of(
-                [
-                    env.timeout(max(cost.compute_cycles, cost.gb_cycles)),
-                    env.process(dram_transfer(cost.dram_cycles)),
-                ]
-            )
+            # both start now; waiting for one and then the other ends at the later of the two
+            arrived = dram_transfer(cost.dram_cycles)
+            yield env.timeout(max(cost.compute_cycles, cost.gb_cycles))
+            if not arrived.processed:
+                yield arrived
         else:
-            yield env.process(dram_transfer(cost.dram_cycles))
+            yield dram_transfer(cost.dram_cycles)
             yield env.timeout(cost.compute_cycles + max(0, cost.gb_cycles - cost.dram_cycles))
         end = env.now
         dispatcher.release(unit)

@@ -105,7 +105,11 @@ class Dispatcher:
             if not free:
                 waiting.append(req)
                 continue
-            unit = min(free, key=lambda u: (self.cycles_on(req.task, u), u))
+            unit = (
+                free[0]
+                if len(free) == 1
+                else min(free, key=lambda u: (self.cycles_on(req.task, u), u))
+            )
             self._free[unit] = False
             req.grant.succeed(unit)
         self._queue = waiting

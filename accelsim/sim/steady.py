@@ -85,6 +85,6 @@ def _settled(spacings: list[float]) -> tuple[int, int, int] | None:
 
 def default_iterations(depth: int) -> int:
     """Iterations a run starts with when the user gives none: 1 without a pipeline, else the
-    fill and drain plus two measurement windows (doubled until reached, up to
-    ``AUTO_MAX_ITERATIONS``)."""
-    return 1 if depth <= 1 else 2 * depth - 1 + 2 * MIN_WINDOW
+    fill and drain plus a measurement window of ``MIN_WINDOW + 1`` spacings (doubled until
+    reached, up to ``AUTO_MAX_ITERATIONS``)."""
+    return 1 if depth <= 1 else 2 * depth + MIN_WINDOW

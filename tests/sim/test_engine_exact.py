@@ -159,7 +159,8 @@ def test_dfa_without_pipeline_is_two_back_to_back_iterations():
 def test_pdfa_steady_state_is_measured_after_the_fill(delay, period):
     r = run(ARCH, MLP, "pdfa", weight_delay=delay)
     assert r.steady.reached
-    assert r.steady.warmup_iterations == 2
+    # at least the pipeline depth is left out (more when whole periods start later)
+    assert r.steady.warmup_iterations >= 2
     if period is not None:
         # delay 0: iteration i+1's fc1.fp starts when fc1.wu(i) ends; from then on the spacing
         # of iteration ends repeats iteration 1's: 88 - 47 = 41 cycles
