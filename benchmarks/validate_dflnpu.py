@@ -40,34 +40,32 @@ it). Published numbers: Han, Lee, Yoo, JSSC 2021 (abstract).
 
 {table}
 
-Where and why the model lands away from the paper:
+Where and why the model lands where it does (the memory model v2 and the schedule model v2
+moved every figure here; docs/hardware-model.md sections 2 and 5):
 
-- **Our model is DRAM-bound.** Our dflnpu has a 256 KB global
-  buffer and an 8 B/cycle DRAM port (both assumed). LeNet-5's weights with gradients and
-  optimizer state do not fit, so every iteration streams them from DRAM: DRAM is ~94 % of the
-  BP energy at batch 1 and most task time is DRAM stall. Pipelining only reorders compute, so
-  it hides little when the DRAM channel is the bottleneck (the processing-time cut row above,
-  against 42.8-68.4 %). With memories that never stall, PDFA's gain is what the compute units
-  and the schedule give: see "Compute and schedule model" below.
+- **Memory no longer hides the pipeline.** With per-tensor residency, a tiling search per GEMM
+  and fused gradient updates, LeNet-5's traffic fits the 1.6 GB/s port (assumed) with few
+  stalls, so PDFA's overlap of the next forward pass with the current backward pass (weight
+  delay 1) shows in the processing-time cut. VGG-16 at batch 1 stays DRAM-bound: its weights
+  and optimizer state stream from DRAM every iteration whatever the schedule.
 - **Dense DFA feedback onto conv outputs is expensive on a small error core.** With the default
   dense feedback, `B_l e` for LeNet's conv1 produces 4704 outputs per sample; on the 8x8
-  output-stationary DEPC at batch 1 only one array row is used (M = 1), so DFA's error
-  projection costs more than the BP error it replaces. DF-LNPU's tracking workload trains fully
-  connected layers online, where DFA's projections are small; our LeNet/VGG runs train every
-  conv layer.
+  output-stationary DEPC at batch 1 a GEMM with M = 1 uses one array row, so the
+  non-pipelined DFA is slower than BP there; pipelining then hides the DEPC behind the next
+  forward pass. DF-LNPU's tracking workload trains fully connected layers online, where DFA's
+  projections are small; our LeNet/VGG runs train every conv layer.
 - **The 1.75-3.05x is against earlier processors, not the same chip.** Our closest stand-in is
-  the equal-area homogeneous BP array (bp_baseline.yaml), which shares the DRAM bottleneck.
-  Intra-core pipelining (DF-LNPU's 11-stage datapath) is below our task-level granularity.
+  the equal-area homogeneous BP array (bp_baseline.yaml). Intra-core pipelining (DF-LNPU's
+  11-stage datapath) is below our task-level granularity.
 - **External memory access.** PRNG-generated B removes B's DRAM traffic; how much that saves
-  depends on what else crosses the DRAM port. In our model weights, gradients and optimizer
-  state dominate (they do not fit on chip), so removing 16-bit B saves little (the rows above),
-  and binarized (1-bit) B stored off-chip would be cheap anyway. The paper's 42.8 % implies B was
-  a much larger share of its external traffic than in our model.
+  depends on what else crosses the DRAM port. At batch 1 LeNet-5's weights stay on chip and
+  16-bit dense B would be most of the traffic; at batch 32 and on VGG-16 activations and
+  weights dominate.
 - **Adder-only error core.** Replacing a 16-bit MAC by a 32-bit add cuts the error core's
   compute energy by ~6-8x in the Horowitz table, far more than +14.3 %; but the error
-  projection is a tiny part of the whole chip's energy here (DRAM dominates), so the chip-level
-  gain rounds to 0 %. The paper's +14.3 % is a chip-level figure with a different energy mix
-  (on-chip memory and datapath overheads we do not model per core).
+  projection is a small part of the whole chip's energy, so the chip-level gain stays under
+  1 %. The paper's +14.3 % is a chip-level figure with a different energy mix (on-chip memory
+  and datapath overheads we do not model per core).
 """
 
 
