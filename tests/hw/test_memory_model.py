@@ -114,3 +114,15 @@ def test_no_shipped_workload_moves_less_than_its_compulsory_traffic(root, chip):
         doc = simulate_point(root / "arch_configs" / f"{chip}.yaml", workload, "bp", 1)
         compulsory = doc["memory"]["compulsory_dram_bytes_per_iteration"]
         assert doc["dram_bytes"] >= compulsory * (1 - 1e-9), workload.name
+
+
+def test_the_global_buffer_split_is_the_best_of_the_candidates(dflnpu, monkeypatch):
+    import accelsim.hw.cost as cost
+
+    chosen = simulate_point(dflnpu, LENET, "bp", 1)["dram_bytes"]
+    each = []
+    for share in cost.STAGING_SHARES:
+        monkeypatch.setattr(cost, "STAGING_SHARES", (share,))
+        each.append(simulate_point(dflnpu, LENET, "bp", 1)["dram_bytes"])
+    assert chosen == min(each)
+    assert max(each) > min(each)  # the split matters on this chip

@@ -206,3 +206,22 @@ def test_updates_of_one_layer_stay_in_order_across_iterations():
         "vec",
         "vec2",
     }
+
+
+def test_a_dram_transfer_waits_the_access_latency_first():
+    """100 ns at 100 MHz = 10 cycles. Only the input crosses DRAM here (everything else fits
+    the buffer): fc1.fp reads it (its first load) and fc1.wg reads it again from the GB. With
+    double buffering fc1.fp ends when both its 7 compute cycles and its transfer (10 cycles of
+    latency + 1 cycle of bytes at 1e12 B/cycle) are done: at 11 instead of 7."""
+    slow = {**ARCH, "dram": {"bandwidth_bytes_per_cycle": 1e12, "latency_ns": 100}}
+    got = timeline(run(slow, MLP, "bp", iterations=1))
+    assert got[(0, "fc1.fp")] == (0, 11, "fpu")
+    assert got[(0, "fc2.fp")][:2] == (11, 16)  # no DRAM traffic: 5 cycles as before
+
+
+def test_sram_leakage_is_charged_for_every_cycle_of_the_run():
+    r = run(ARCH, MLP, "bp", iterations=1)
+    doc = r.report
+    per_cycle = r.model.table.sram_leakage_pj_per_cycle
+    assert per_cycle > 0
+    assert doc["energy_breakdown_pj"]["sram_leakage"] == pytest.approx(per_cycle * doc["cycles"])
