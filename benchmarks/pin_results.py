@@ -106,6 +106,12 @@ def figures(doc: dict) -> dict[str, int | float | bool]:
     out["dram.busy_cycles"] = doc["dram"]["busy_cycles"]
     for unit, counts in doc["units"].items():
         out[f"units.{unit}.busy_cycles"] = counts["busy_cycles"]
+    # The mapping choice of the first iteration's GEMMs, summarised: on equal cycles the two
+    # orientations cost the same, so only these see a change of the tie rule (hw/mapping.py).
+    gemms = [m for task in doc["mappings"].values() for m in task]
+    out["mappings.gemms"] = len(gemms)
+    out["mappings.transposed"] = sum(m["orientation"] != "mkn" for m in gemms)
+    out["mappings.folds"] = sum(m["folds"] for m in gemms)
     return out
 
 
