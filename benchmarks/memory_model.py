@@ -28,7 +28,7 @@ CHIPS = sorted((ROOT / "arch_configs").glob("*.yaml"))
 WORKLOADS = sorted((ROOT / "workloads").glob("*.yaml"))
 DFLNPU = ROOT / "arch_configs" / "dflnpu.yaml"
 LENET = ROOT / "workloads" / "lenet_mnist.yaml"
-MDNET = ROOT / "workloads" / "mdnet_fc.yaml"
+MDNET = ROOT / "workloads" / "mdnet_online.yaml"
 SHORT = {"resident": "R", "partly": "P", "spilled": "S"}
 
 

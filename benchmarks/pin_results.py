@@ -44,7 +44,7 @@ WORKLOADS = (
     "lenet_mnist",
     "lenet_mnist_online",
     "lstm_shakespeare",
-    "mdnet_fc",
+    "mdnet_online",
     "mlp_mnist",
     "mlp_mnist1d",
     "vgg16_cifar10",
@@ -104,6 +104,7 @@ def figures(doc: dict) -> dict[str, int | float | bool]:
     for name in MEMORY:
         out[f"memory.{name}"] = doc["memory"][name]
     out["dram.busy_cycles"] = doc["dram"]["busy_cycles"]
+    out["area_mm2"] = doc["area_mm2"]
     for unit, counts in doc["units"].items():
         out[f"units.{unit}.busy_cycles"] = counts["busy_cycles"]
     # The mapping choice of the first iteration's GEMMs, summarised: on equal cycles the two

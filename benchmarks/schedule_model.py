@@ -81,7 +81,7 @@ def bound_row(label: str, arch, workload) -> dict:
 def bounds() -> list[dict]:
     dflnpu = stall_free(ROOT / "arch_configs" / "dflnpu.yaml")
     return [
-        bound_row("MDNet fc, batch 128", dflnpu, ROOT / "workloads" / "mdnet_fc.yaml"),
+        bound_row("MDNet fc, batch 128", dflnpu, ROOT / "workloads" / "mdnet_online.yaml"),
         bound_row("MLP 784-512-512-512-10, batch 100", dflnpu, MLP4),
         bound_row(
             "strided CNN (cnn_mnist1d), batch 100", dflnpu, ROOT / "workloads" / "cnn_mnist1d.yaml"

@@ -11,7 +11,7 @@ arch_configs/bp_baseline.yaml as committed.
 
 The report has four parts, every figure computed here:
 
-1. the headline ratios on MDNet's online-learning fc layers (workloads/mdnet_fc.yaml, the
+1. the headline ratios on MDNet's online-learning fc layers (workloads/mdnet_online.yaml, the
    workload DF-LNPU was built for) and on LeNet-5 online learning, against the published ones;
 2. the reading of the 1.75-3.05x band (is it the same-chip pipelining ablation?);
 3. the provenance of every chip parameter, read from the comments of dflnpu.yaml
@@ -38,7 +38,7 @@ DFLNPU = ROOT / "arch_configs" / "dflnpu.yaml"
 BASELINE = ROOT / "arch_configs" / "bp_baseline.yaml"
 MDNET = (
     "MDNet fc layers, batch 128 (online, SGD + momentum)",
-    ROOT / "workloads" / "mdnet_fc.yaml",
+    ROOT / "workloads" / "mdnet_online.yaml",
 )
 LENET = ("LeNet-5 MNIST, batch 1 (online, SGD)", ROOT / "workloads" / "lenet_mnist_online.yaml")
 PUBLISHED = {

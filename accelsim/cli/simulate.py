@@ -127,8 +127,25 @@ def simulate(
     metavar="A,B,...",
     help="Algorithms to compare (default: bp,dfa,pdfa and the workload's own).",
 )
+@click.option(
+    "--equal-area",
+    "equal_area",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="BASELINE_ARCH",
+    help="Also compare against BP on this chip with its PE arrays resized to ARCH's area "
+    "(docs/area.md).",
+)
 def compare(
-    arch, workload, batch_size, pipeline_depth, weight_delay, as_json, iterations, algorithms
+    arch,
+    workload,
+    batch_size,
+    pipeline_depth,
+    weight_delay,
+    as_json,
+    iterations,
+    algorithms,
+    equal_area,
 ):
     """Compare the BP-serialized baseline with DFA and pipelined DFA on the chip ARCH.
 
@@ -138,6 +155,8 @@ def compare(
       accelsim compare arch_configs/bp_baseline.yaml workloads/lenet_mnist.yaml --json
       accelsim compare arch_configs/dflnpu.yaml workloads/lenet_mnist.yaml \\
           --algorithms bp,dfa,pdfa,hybrid-dfa --batch-size 1
+      accelsim compare arch_configs/dflnpu.yaml workloads/mdnet_online.yaml \\
+          --equal-area arch_configs/bp_baseline.yaml
     """
     from accelsim.report.api import compare_point
 
@@ -157,6 +176,7 @@ def compare(
         batch_size=batch_size,
         pipeline_depth=pipeline_depth,
         weight_delay=weight_delay,
+        equal_area=None if equal_area is None else str(equal_area),
     )
     if as_json:
         click.echo(json.dumps(doc, indent=2))
@@ -199,6 +219,8 @@ def render_simulation(doc: dict) -> str:
         f"{_joules(steady['energy_pj_per_iteration'])} {_steady_label(doc)}",
         f"  DRAM channel  busy {doc['dram']['busy_cycles']:,.0f} cycles, longest wait "
         f"{doc['dram']['longest_wait_cycles']:,.0f} cycles (fair sharing)",
+        f"  area          {doc['area_mm2']:.3g} mm2 (PE arrays, vector lanes, SRAM, PRNG; "
+        "docs/area.md)",
         "",
         "  energy breakdown:",
     ]
@@ -273,4 +295,23 @@ def render_comparison(doc: dict) -> str:
             f"{doc['speedup_vs_bp'][name]:>8.2f}x{doc['energy_ratio_vs_bp'][name]:>8.2f}x"
             f"{r['iterations']:>7}"
         )
+    if "equal_area" in doc:
+        lines += _render_equal_area(doc["equal_area"])
     return "\n".join(lines)
+
+
+def _render_equal_area(eq: dict) -> list[str]:
+    arrays = ", ".join(f"{n} {d['rows']}x{d['cols']}" for n, d in eq["scaled_pe_arrays"].items())
+    lines = [
+        f"  equal area: {eq['baseline']} resized to {arrays} (PEs x{eq['scale']:.3f}), "
+        f"{eq['scaled_area_mm2']:.3f} mm2 for {eq['target_area_mm2']:.3f} mm2 "
+        f"(unresized {eq['baseline_area_mm2']:.3f} mm2)",
+        f"  BP on it: {eq['bp_cycles_per_iteration']:,.0f} cycles, "
+        f"{_joules(eq['bp_energy_pj_per_iteration'])} per iteration",
+        f"  {'algorithm':<13}{'speedup vs equal-area BP':>26}{'energy ratio':>14}",
+    ]
+    for name, speedup in eq["speedup_vs_equal_area_bp"].items():
+        lines.append(
+            f"  {name:<13}{speedup:>25.2f}x{eq['energy_ratio_vs_equal_area_bp'][name]:>13.2f}x"
+        )
+    return lines

@@ -2,8 +2,9 @@
 
 ``simulate_point`` runs one (chip, workload, algorithm) point and returns exactly the JSON
 document of ``accelsim simulate --json``; ``compare_point`` returns that of ``accelsim compare
---json``. Both accept file paths, already-parsed dicts (sweeps) or loaded objects, and raise
-``ConfigError`` for bad input.
+--json`` (with ``equal_area=`` a baseline chip, also BP on that chip resized to the same area,
+``equal_area_baseline``). All accept file paths, already-parsed dicts (sweeps) or loaded
+objects, and raise ``ConfigError`` for bad input.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from accelsim.config.arch import Arch, check_task_kinds, load_arch
 from accelsim.config.errors import ConfigError
 from accelsim.config.training import resolve_weight_delay
 from accelsim.config.workload import Workload, load_workload
+from accelsim.hw.area import chip_area, equal_area_scaling
 from accelsim.hw.cost import CostModel, TaskCost, cost_model, task_cost
 from accelsim.hw.sparsity import ZeroFractions
 from accelsim.lowering.graph import Task, TaskGraph
@@ -214,8 +216,13 @@ def compare_point(
     batch_size: int | None = None,
     pipeline_depth: int | None = None,
     weight_delay: int | None = None,
+    equal_area: ArchSource | None = None,
 ) -> dict:
-    """The ``accelsim compare --json`` document: each algorithm against the BP baseline."""
+    """The ``accelsim compare --json`` document: each algorithm against the BP baseline.
+
+    ``equal_area`` (a baseline chip: path, dict or ``Arch``) adds the ``equal_area`` entry of
+    ``equal_area_baseline``: every algorithm against BP on the baseline resized to this chip's
+    area."""
     chip = resolve_arch(arch, arch_label)
     wl = resolve_workload(workload, workload_label, batch_size)
     names = tuple(algorithms) if algorithms else compared_algorithms(wl)
@@ -227,4 +234,66 @@ def compare_point(
         )
         for name in names
     }
-    return comparison(results)
+    doc = comparison(results)
+    if equal_area is not None:
+        doc["equal_area"] = equal_area_baseline(
+            chip,
+            wl,
+            equal_area,
+            results,
+            iterations,
+            pipeline_depth=pipeline_depth,
+            weight_delay=weight_delay,
+        )
+    return doc
+
+
+def equal_area_baseline(
+    arch: ArchSource,
+    workload: WorkloadSource,
+    baseline: ArchSource,
+    results: dict[str, dict],
+    iterations: int | None = None,
+    *,
+    pipeline_depth: int | None = None,
+    weight_delay: int | None = None,
+) -> dict:
+    """BP on ``baseline`` with its PE arrays resized to ``arch``'s area, and each of
+    ``results`` (simulate documents of ``arch``) against it, per steady iteration.
+
+    The resizing rule is ``accelsim.hw.area.equal_area_scaling``: one factor for every PE array
+    of the baseline, integer rows and columns, the size closest in total area to ``arch``'s.
+    ``speedup_vs_equal_area_bp`` = the resized baseline's BP cycles per iteration / the
+    algorithm's; ``energy_ratio_vs_equal_area_bp`` = the algorithm's energy per iteration / that
+    BP's."""
+    chip = resolve_arch(arch)
+    base = resolve_arch(baseline)
+    if not any(u.kind == "pe_array" for u in base.units):
+        raise ConfigError(base.source, "units", "a pe_array unit to resize to equal area", "none")
+    scaled = equal_area_scaling(base, chip_area(chip).total_mm2)
+    bp = simulate_point(
+        scaled.arch,
+        workload,
+        "bp",
+        iterations,
+        pipeline_depth=pipeline_depth,
+        weight_delay=weight_delay,
+    )["steady_state"]
+    return {
+        "baseline": base.name,
+        "baseline_area_mm2": scaled.baseline_area_mm2,
+        "scaled_area_mm2": scaled.scaled_area_mm2,
+        "target_area_mm2": scaled.target_area_mm2,
+        "scale": scaled.scale,
+        "scaled_pe_arrays": {name: {"rows": r, "cols": c} for name, r, c in scaled.pe_arrays},
+        "bp_cycles_per_iteration": bp["cycles_per_iteration"],
+        "bp_energy_pj_per_iteration": bp["energy_pj_per_iteration"],
+        "speedup_vs_equal_area_bp": {
+            name: bp["cycles_per_iteration"] / r["steady_state"]["cycles_per_iteration"]
+            for name, r in results.items()
+        },
+        "energy_ratio_vs_equal_area_bp": {
+            name: r["steady_state"]["energy_pj_per_iteration"] / bp["energy_pj_per_iteration"]
+            for name, r in results.items()
+        },
+    }

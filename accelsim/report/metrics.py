@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from accelsim.config.arch import Arch
 from accelsim.hw.allocation import compulsory_bytes, residency_by_class
+from accelsim.hw.area import chip_area
 from accelsim.hw.cost import COMPONENTS, CostModel, TaskCost
 from accelsim.lowering.graph import Task, TaskGraph
 from accelsim.sim.engine import SimResult, TaskRun
@@ -99,6 +100,7 @@ def metrics(
     steady_energy = dynamic / iterations + leak * per_iteration
     clock = arch.clock_mhz
     order = {name: i for i, name in enumerate((*graph.layers, "loss"))}
+    area = chip_area(arch)  # memoized per chip (accelsim/hw/area.py, docs/area.md)
     return {
         "algorithm": graph.algorithm,
         "arch": arch.name,
@@ -113,6 +115,8 @@ def metrics(
         "latency_s": latency_s(cycles, clock),
         "energy_pj": energy,
         "energy_breakdown_pj": breakdown,
+        "area_mm2": area.total_mm2,
+        "area_breakdown_mm2": area.breakdown(),
         "utilization": {
             u.name: min(1.0, result.held_cycles[i] / cycles) if cycles else 0.0
             for i, u in enumerate(arch.units)

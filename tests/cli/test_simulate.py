@@ -133,3 +133,55 @@ def test_weight_delay_option_changes_the_pdfa_schedule():
     assert delayed["steady_state"][per] < gated["steady_state"][per]
     bad = run_cli("simulate", DFLNPU, LENET, "-a", "pdfa", "--weight-delay", "2")
     assert bad.returncode == 2
+
+
+MDNET = "workloads/mdnet_online.yaml"
+BP_BASELINE = "arch_configs/bp_baseline.yaml"
+
+
+def test_simulate_json_carries_the_chip_area():
+    doc = run_cli_json("simulate", DFLNPU, LENET, "-a", "dfa", "--json")
+    assert doc["area_mm2"] > 0
+    assert sum(doc["area_breakdown_mm2"].values()) == doc["area_mm2"]
+    assert {"lc_fp.datapath", "depc.datapath", "depc.prng", "global_buffer"} <= set(
+        doc["area_breakdown_mm2"]
+    )
+
+
+def test_compare_equal_area_resizes_the_baseline(tmp_path):
+    # a 12x12 bp_baseline is resized to dflnpu's area: 23x23 (the size the file picks by hand)
+    data = yaml.safe_load(Path(BP_BASELINE).read_text())
+    data["units"][0].update(rows=12, cols=12)
+    small = tmp_path / "small.yaml"
+    small.write_text(yaml.safe_dump(data))
+    doc = run_cli_json(
+        "compare", DFLNPU, MDNET, "--algorithms", "bp,dfa", "--equal-area", str(small), "--json"
+    )
+    eq = doc["equal_area"]
+    assert eq["baseline"] == "bp_baseline"
+    assert eq["scaled_pe_arrays"] == {"core": {"rows": 23, "cols": 23}}
+    assert eq["target_area_mm2"] == doc["results"]["bp"]["area_mm2"]
+    assert eq["baseline_area_mm2"] < eq["scaled_area_mm2"]
+    # within one step: a row and a column more or less (2*23 + 1 MAC PEs of 3257 um2) is further
+    assert abs(eq["scaled_area_mm2"] - eq["target_area_mm2"]) < 47 * 3257e-6 / 2
+    assert eq["scale"] == pytest.approx(529 / 144)
+    assert set(eq["speedup_vs_equal_area_bp"]) == {"bp", "dfa"}
+    assert set(eq["energy_ratio_vs_equal_area_bp"]) == {"bp", "dfa"}
+    own = doc["results"]["bp"]["steady_state"]["cycles_per_iteration"]
+    assert eq["speedup_vs_equal_area_bp"]["bp"] == pytest.approx(
+        eq["bp_cycles_per_iteration"] / own
+    )
+    table = run_cli("compare", DFLNPU, MDNET, "--algorithms", "bp,dfa", "--equal-area", str(small))
+    assert table.returncode == 0, table.stderr
+    assert "equal area: bp_baseline resized to core 23x23" in table.stdout
+
+
+def test_compare_equal_area_bad_baseline_exits_2(tmp_path):
+    missing = tmp_path / "none.yaml"
+    proc = run_cli("compare", DFLNPU, LENET, "--equal-area", str(missing))
+    assert proc.returncode == 2 and "none.yaml" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    bad = _bad_chip(tmp_path, lambda d: d["units"][0].update(cols=0))
+    proc = run_cli("compare", DFLNPU, LENET, "--equal-area", bad)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert bad in proc.stderr and "units[0].cols" in proc.stderr

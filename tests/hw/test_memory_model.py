@@ -11,7 +11,7 @@ import yaml
 from accelsim.report.api import run, simulate_point
 
 LENET = "workloads/lenet_mnist.yaml"
-MDNET = "workloads/mdnet_fc.yaml"
+MDNET = "workloads/mdnet_online.yaml"
 
 
 @pytest.fixture

@@ -78,8 +78,8 @@ def test_a_faster_core_clock_does_not_speed_up_dram(dflnpu):
     iteration is DRAM-bound at 200 MHz (2.1 M of 5.8 M cycles stalled), so doubling the clock
     from 100 MHz cuts its latency far less than half; a chip whose memories never stall
     halves it exactly."""
-    slow = simulate_point({**dflnpu, "clock_mhz": 100}, "workloads/mdnet_fc.yaml", "bp", 1)
-    fast = simulate_point({**dflnpu, "clock_mhz": 200}, "workloads/mdnet_fc.yaml", "bp", 1)
+    slow = simulate_point({**dflnpu, "clock_mhz": 100}, "workloads/mdnet_online.yaml", "bp", 1)
+    fast = simulate_point({**dflnpu, "clock_mhz": 200}, "workloads/mdnet_online.yaml", "bp", 1)
     assert fast["cycles"] > slow["cycles"]
     assert fast["latency_s"] / slow["latency_s"] > 0.6
     stall_free = {
