@@ -171,11 +171,12 @@ def report(m: dict) -> str:
         f"golden run ({m['scalesim_recorded'][2]}; `tests/hw/golden/scalesim_3.0.0.json`, "
         "committed 2026-11-28, this project's 2-core machine) took "
         f"{m['scalesim_recorded'][0]:.0f} s for {m['scalesim_recorded'][1]} layers, "
-        f"{m['scalesim_s_per_layer']:.1f} s per layer on average; at that rate VGG-16's "
-        f"{VGG_FORWARD_LAYERS} forward layers take {m['scalesim_vgg_forward_s']:.0f} s "
-        f"alone; accelsim simulates all passes of the iteration "
+        f"{m['scalesim_s_per_layer']:.1f} s per layer on average. At that average VGG-16's "
+        f"{VGG_FORWARD_LAYERS} forward layers would take about "
+        f"{m['scalesim_vgg_forward_s']:.0f} s, which would make accelsim's whole iteration "
         f"{m['scalesim_vgg_forward_s'] / worst:.0f}-{m['scalesim_vgg_forward_s'] / best:.0f}x "
-        "faster.",
+        "faster; this is an extrapolation, not a measurement (SCALE-Sim's time grows with a "
+        "layer's cycles; measure it with `benchmarks/validate_scalesim.py --scalesim-python`).",
         "",
         "Peak Python memory (tracemalloc) of a 2-iteration pdfa simulation, MLP batch 64:",
         "",
