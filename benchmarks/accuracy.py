@@ -189,7 +189,7 @@ def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -
 
 
 NOTES = """
-Notes (core, issue 2):
+Notes (core engine):
 
 - Settings: each workload file's `training:` section, the same for every algorithm (Adam,
   cosine schedule; see docs/workloads.md). Accuracy is the test accuracy after the last epoch,

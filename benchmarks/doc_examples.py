@@ -79,10 +79,42 @@ def run_example(command: str, keep: int | None, tmp: Path) -> str:
     return f"```\n$ {shown}{suffix}\n{body}\n```"
 
 
+def workloads_table() -> str:
+    """Every shipped workload: file, name, dataset and batch, parameter layers, what it is."""
+    import yaml
+
+    from accelsim.config.workload import load_workload
+
+    lines = [
+        "| file | name | dataset, batch | parameter layers | what it is |",
+        "|---|---|---|---|---|",
+    ]
+    for path in sorted((ROOT / "workloads").glob("*.yaml")):
+        wl = load_workload(path)
+        raw = yaml.safe_load(path.read_text())
+        header = []
+        for line in path.read_text().splitlines():
+            if not line.startswith("#"):
+                break
+            header.append(line.lstrip("# ").strip())
+        about = " ".join(header).split(". ")[0].rstrip(".")
+        dataset = raw.get("dataset", {}).get("name", "shapes only")
+        layers = ", ".join(layer.name for layer in wl.param_layers)
+        lines.append(
+            f"| `workloads/{path.name}` | {wl.name} | {dataset}, {wl.dataset.batch_size} "
+            f"| {layers} | {about} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="rewrite the marked doc sections")
     args = parser.parse_args()
+    table = workloads_table()
+    print(f"workloads.md / shipped-workloads:\n{table}\n")
+    if args.write:
+        write_section(ROOT / "docs" / "workloads.md", "shipped-workloads", table)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for doc, section, command, keep in EXAMPLES:

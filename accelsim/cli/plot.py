@@ -48,16 +48,10 @@ def plot() -> None:
     pass
 
 
-def _algorithms(text: str | None) -> tuple[str, ...] | None:
-    from accelsim.config.algorithms import ALGORITHMS
+def _algorithms(text: str | None, option: str = "--algorithms") -> tuple[str, ...] | None:
+    from accelsim.config.algorithms import parse_algorithm_list
 
-    if not text:
-        return None
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    for name in names:
-        if name not in ALGORITHMS:
-            raise ConfigError(None, "--algorithms", "names from " + ", ".join(ALGORITHMS), name)
-    return names
+    return None if text is None else parse_algorithm_list(text, option)
 
 
 def _written(paths: list[Path]) -> None:
@@ -186,7 +180,7 @@ def timeline(
             raise click.UsageError("missing ARCH WORKLOAD (or --trace FILE)")
         from accelsim.report.api import run
 
-        _algorithms(algorithm)
+        _algorithms(algorithm, "--algorithm")
         trace, label = run(arch, workload, algorithm, iterations).trace(), "simulation"
     figure, table = timeline_figure(trace, label)
     _written(save_figure(figure, table, out, formats))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from accelsim.cli.options import weight_delay_option
-from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.algorithms import ALGORITHMS, parse_algorithm_list
 from accelsim.config.errors import ConfigError
 
 _COMMON = [
@@ -160,14 +160,7 @@ def compare(
     """
     from accelsim.report.api import compare_point
 
-    names = None
-    if algorithms:
-        names = tuple(a.strip() for a in algorithms.split(",") if a.strip())
-        for name in names:
-            if name not in ALGORITHMS:
-                raise ConfigError(
-                    None, "--algorithms", "a comma-separated list of " + ", ".join(ALGORITHMS), name
-                )
+    names = None if algorithms is None else parse_algorithm_list(algorithms)
     doc = compare_point(
         str(arch),
         str(workload),

@@ -31,6 +31,21 @@ ENERGY_TABLES = ("horowitz45",)
 SRAM_CELLS = ("lstp", "hp")
 NUMBER_FORMATS = ("int", "fp")
 # Per-action energy overrides (pJ, applied after node scaling); see accelsim/hw/energy.py.
+# Physical upper bounds (lower ones for the clock): generous enough for any real chip, tight
+# enough that no product of them overflows a float or drives a latency to zero.
+MAX_CLOCK_MHZ = 1e5  # 100 GHz
+MIN_CLOCK_MHZ = 1e-3  # 1 kHz
+MAX_NODE_NM = 1e4  # 10 um
+MAX_VOLTAGE_V = 10.0
+MAX_ARRAY_DIM = 65536  # PE rows or cols
+MAX_LANES = 2**20
+MAX_KB = 1e7  # any one on-chip SRAM: 10 GB
+MAX_BYTES_PER_CYCLE = 1e15  # tests use 1e12 for "no limit"
+MAX_GB_PER_S = 1e9  # 1 EB/s
+MAX_LATENCY_NS = 1e9  # 1 s
+MAX_PJ_PER_ACTION = 1e6  # 1 uJ per MAC, add, byte moved, ...
+MAX_PJ_PER_CYCLE = 1e9  # leakage: 1 mJ per cycle
+MAX_PIPELINE_DEPTH = 64
 ENERGY_OVERRIDES = (
     "mac_pj",
     "add_pj",
@@ -194,16 +209,24 @@ def load_arch(source: str | Path | dict[str, Any], label: str | None = None) -> 
         )
     )
     name = root.get_str("name", default=Path(label).stem if label != "<dict>" else "arch")
-    clock = root.get_float("clock_mhz", minimum=0.0, exclusive_minimum=True)
-    node = root.get_float("technology_nm", default=45.0, minimum=0.0, exclusive_minimum=True)
+    clock = root.get_float("clock_mhz", minimum=MIN_CLOCK_MHZ, maximum=MAX_CLOCK_MHZ)
+    node = root.get_float(
+        "technology_nm", default=45.0, minimum=0.0, maximum=MAX_NODE_NM, exclusive_minimum=True
+    )
     precision = _parse_precision(root.get_section("precision", default=None))
     units = _parse_units(root)
     gb = root.get_section("global_buffer", default=None)
     gb.reject_unknown(("size_kb", "bandwidth_bytes_per_cycle"))
     global_buffer = GlobalBuffer(
-        size_kb=gb.get_float("size_kb", default=512.0, minimum=0.0, exclusive_minimum=True),
+        size_kb=gb.get_float(
+            "size_kb", default=512.0, minimum=0.0, maximum=MAX_KB, exclusive_minimum=True
+        ),
         bandwidth_bytes_per_cycle=gb.get_float(
-            "bandwidth_bytes_per_cycle", default=64.0, minimum=0.0, exclusive_minimum=True
+            "bandwidth_bytes_per_cycle",
+            default=64.0,
+            minimum=0.0,
+            maximum=MAX_BYTES_PER_CYCLE,
+            exclusive_minimum=True,
         ),
     )
     dram = _parse_dram(root.get_section("dram", default=None), clock)
@@ -219,7 +242,9 @@ def load_arch(source: str | Path | dict[str, Any], label: str | None = None) -> 
         dram=dram,
         energy=energy,
         double_buffered=root.get_bool("double_buffered", default=True),
-        pipeline_depth=root.get_int("pipeline_depth", default=2, minimum=1),
+        pipeline_depth=root.get_int(
+            "pipeline_depth", default=2, minimum=1, maximum=MAX_PIPELINE_DEPTH
+        ),
         fusion=_parse_fusion(root.get_section("fusion", default=None)),
     )
 
@@ -245,17 +270,29 @@ def _parse_dram(s: Section, clock_mhz: float) -> Dram:
             f"{s.key_path('bandwidth_bytes_per_cycle')} (bytes per core cycle), not both",
             "both given",
         )
-    gb_per_s = s.get_float("bandwidth_gb_per_s", default=None, minimum=0.0, exclusive_minimum=True)
+    gb_per_s = s.get_float(
+        "bandwidth_gb_per_s",
+        default=None,
+        minimum=0.0,
+        maximum=MAX_GB_PER_S,
+        exclusive_minimum=True,
+    )
     if gb_per_s is not None:
         per_cycle = gb_per_s * 1e9 / (clock_mhz * 1e6)
     else:
         per_cycle = s.get_float(
-            "bandwidth_bytes_per_cycle", default=16.0, minimum=0.0, exclusive_minimum=True
+            "bandwidth_bytes_per_cycle",
+            default=16.0,
+            minimum=0.0,
+            maximum=MAX_BYTES_PER_CYCLE,
+            exclusive_minimum=True,
         )
-    latency_ns = s.get_float("latency_ns", default=0.0, minimum=0.0)
+    latency_ns = s.get_float("latency_ns", default=0.0, minimum=0.0, maximum=MAX_LATENCY_NS)
     return Dram(
         bandwidth_bytes_per_cycle=per_cycle,
-        energy_pj_per_byte=s.get_float("energy_pj_per_byte", default=None, minimum=0.0),
+        energy_pj_per_byte=s.get_float(
+            "energy_pj_per_byte", default=None, minimum=0.0, maximum=MAX_PJ_PER_ACTION
+        ),
         bandwidth_gb_per_s=gb_per_s,
         latency_ns=latency_ns,
         latency_cycles=latency_ns * clock_mhz / 1000,
@@ -285,7 +322,8 @@ def _parse_units(root: Section) -> tuple[Unit, ...]:
         tasks = _parse_tasks(s, kind)
         if kind == "vector":
             s.reject_unknown(("name", "kind", "lanes", "tasks"))
-            units.append(Unit(name, kind, tasks, lanes=s.get_int("lanes", minimum=1), index=index))
+            lanes = s.get_int("lanes", minimum=1, maximum=MAX_LANES)
+            units.append(Unit(name, kind, tasks, lanes=lanes, index=index))
             continue
         s.reject_unknown(
             (
@@ -309,8 +347,8 @@ def _parse_units(root: Section) -> tuple[Unit, ...]:
                 name,
                 kind,
                 tasks,
-                rows=s.get_int("rows", minimum=1),
-                cols=s.get_int("cols", minimum=1),
+                rows=s.get_int("rows", minimum=1, maximum=MAX_ARRAY_DIM),
+                cols=s.get_int("cols", minimum=1, maximum=MAX_ARRAY_DIM),
                 dataflow=s.get_choice("dataflow", DATAFLOWS),
                 buffers=buffers,
                 feedback=feedback,
@@ -337,7 +375,11 @@ def _parse_buffers(s: Section) -> Buffers:
     return Buffers(
         *(
             s.get_float(
-                key, default=getattr(Buffers, f"{key}_kb"), minimum=0.0, exclusive_minimum=True
+                key,
+                default=getattr(Buffers, f"{key}_kb"),
+                minimum=0.0,
+                maximum=MAX_KB,
+                exclusive_minimum=True,
             )
             for key in ("ifmap", "weight", "ofmap")
         )
@@ -349,7 +391,7 @@ def _parse_feedback(s: Section) -> FeedbackStore:
     source = s.get_choice("source", FEEDBACK_SOURCES)
     size_kb = 0.0
     if source == "sram":
-        size_kb = s.get_float("size_kb", minimum=0.0, exclusive_minimum=True)
+        size_kb = s.get_float("size_kb", minimum=0.0, maximum=MAX_KB, exclusive_minimum=True)
     elif s.has("size_kb"):
         raise s.error("size_kb", "no size_kb unless source is sram")
     return FeedbackStore(
@@ -366,15 +408,25 @@ def _parse_feedback(s: Section) -> FeedbackStore:
 def _parse_energy(s: Section) -> EnergySpec:
     s.reject_unknown(("table", "scale_to_nm", "voltage_v", "sram_cells", *ENERGY_OVERRIDES))
     overrides = tuple(
-        (key, s.get_float(key, minimum=0.0)) for key in ENERGY_OVERRIDES if s.has(key)
+        (key, s.get_float(key, minimum=0.0, maximum=_override_maximum(key)))
+        for key in ENERGY_OVERRIDES
+        if s.has(key)
     )
     return EnergySpec(
         table=s.get_choice("table", ENERGY_TABLES, default="horowitz45"),
-        scale_to_nm=s.get_float("scale_to_nm", default=None, minimum=0.0, exclusive_minimum=True),
-        voltage_v=s.get_float("voltage_v", default=None, minimum=0.0, exclusive_minimum=True),
+        scale_to_nm=s.get_float(
+            "scale_to_nm", default=None, minimum=0.0, maximum=MAX_NODE_NM, exclusive_minimum=True
+        ),
+        voltage_v=s.get_float(
+            "voltage_v", default=None, minimum=0.0, maximum=MAX_VOLTAGE_V, exclusive_minimum=True
+        ),
         sram_cells=s.get_choice("sram_cells", SRAM_CELLS, default="lstp"),
         overrides=overrides,
     )
+
+
+def _override_maximum(key: str) -> float:
+    return MAX_PJ_PER_CYCLE if key.endswith("_per_cycle") else MAX_PJ_PER_ACTION
 
 
 def check_task_kinds(arch: Arch, kinds: Iterable[str], algorithm: str) -> None:

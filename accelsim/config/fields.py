@@ -10,9 +10,12 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from accelsim.config.errors import ConfigError
+from accelsim.config.errors import ConfigError, short
 
 REQUIRED: Any = object()
+# Integers without an explicit maximum still stop here: 2**53 is the largest integer every
+# downstream float holds exactly, far above any physical count (a batch, a channel count).
+INT_LIMIT = 2**53
 
 
 class Section:
@@ -55,7 +58,7 @@ class Section:
             if key not in allowed:
                 raise ConfigError(
                     self.file,
-                    self.key_path(str(key)),
+                    self.key_path(key if isinstance(key, str) else short(key)),
                     f"one of the keys {sorted(allowed)}",
                     "unknown key",
                 )
@@ -110,7 +113,10 @@ class Section:
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(key, expected, value)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond the float range
+            raise self.error(key, expected, value) from None
         too_low = minimum is not None and (
             value <= minimum if exclusive_minimum else value < minimum
         )
@@ -120,17 +126,22 @@ class Section:
         return value
 
     def get_int_tuple(
-        self, key: str, rank: int, default: Any = REQUIRED, minimum: int = 0
+        self,
+        key: str,
+        rank: int,
+        default: Any = REQUIRED,
+        minimum: int = 0,
+        maximum: int | None = None,
     ) -> tuple[int, ...]:
-        """An int (repeated ``rank`` times) or a list of ``rank`` ints, each >= ``minimum``."""
-        expected = f"an integer >= {minimum} or a list of {rank} such integers"
+        """An int (repeated ``rank`` times) or a list of ``rank`` ints in [minimum, maximum]."""
+        expected = f"{_int_expectation(minimum, maximum)} or a list of {rank} such integers"
         value = self._raw(key, default, expected)
         if value is default and default is not REQUIRED:
             value = default
         items = value if isinstance(value, (list, tuple)) else [value] * rank
         if len(items) != rank:
             raise self.error(key, expected, value)
-        return tuple(check_int(v, self.file, self.key_path(key), minimum) for v in items)
+        return tuple(check_int(v, self.file, self.key_path(key), minimum, maximum) for v in items)
 
     # -- structure --------------------------------------------------------------------------
     def get_section(self, key: str, default: Any = REQUIRED) -> Section:
@@ -161,6 +172,8 @@ def check_int(
             raise ConfigError(file, key, expected, value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ConfigError(file, key, expected, value)
+    if maximum is None and abs(value) > INT_LIMIT:
+        raise ConfigError(file, key, f"{expected} no larger than 2**53 in magnitude", value)
     return int(value)
 
 

@@ -30,6 +30,12 @@ POOL_TYPES = {
 }
 RECURRENT_TYPES = ("rnn", "lstm", "gru")
 LAYER_TYPES = ("linear", *CONV_TYPES, *POOL_TYPES, "flatten", *RECURRENT_TYPES)
+# Upper bounds that keep every count downstream (MACs, bytes, cycles) a finite float: no real
+# network comes near them.
+MAX_BATCH = 2**20
+MAX_DIM = 2**24  # one dimension: features, channels, hidden size, kernel, stride, padding
+MAX_RANK = 4  # dimensions of a per-sample shape: (F,), (C, L), (T, F), (C, H, W)
+MAX_ELEMENTS = 2**32  # elements of one per-sample tensor
 
 
 @dataclass(frozen=True)
@@ -150,10 +156,10 @@ def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> Datase
     if info is not None:
         section.reject_unknown((*common, *info.options))
         for key, default in info.options.items():
-            options[key] = _option(section, key, default)
+            options[key] = _option(section, key, default, info.bounds(key))
     else:
         section.reject_unknown(common)
-    batch_size = section.get_int("batch_size", default=32, minimum=1)
+    batch_size = section.get_int("batch_size", default=32, minimum=1, maximum=MAX_BATCH)
     shape = _shape_from(section, "input_shape") if section.has("input_shape") else None
     if info is not None and info.input_shape:
         base = info.shape_of(options) if info.shape_of else info.input_shape
@@ -178,24 +184,36 @@ def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> Datase
             raise section.error("num_classes", f"{info.num_classes} for {name}")
         num_classes = info.num_classes
     else:
-        num_classes = section.get_int("num_classes", minimum=2)
+        num_classes = section.get_int("num_classes", minimum=2, maximum=MAX_DIM)
     sequence_targets = bool(info and info.sequence_targets)
     return DatasetSpec(name, batch_size, shape, num_classes, options, sequence_targets)
 
 
-def _option(section: Section, key: str, default: Any) -> Any:
+def _option(section: Section, key: str, default: Any, bounds: tuple[float, float]) -> Any:
+    low, high = bounds
     if isinstance(default, bool):
         return section.get_bool(key, default)
     if isinstance(default, int):
-        return section.get_int(key, default, minimum=0)
+        return section.get_int(key, default, minimum=int(low), maximum=int(high))
     if isinstance(default, float):
-        return section.get_float(key, default, minimum=0.0)
+        return section.get_float(key, default, minimum=float(low), maximum=float(high))
     return section.get_str(key, default)
 
 
 def _shape_from(section: Section, key: str) -> tuple[int, ...]:
     values = section.get_list(key)
-    return section.get_int_tuple(key, len(values), minimum=1)
+    if len(values) > MAX_RANK:
+        raise section.error(key, f"a list of at most {MAX_RANK} positive integers", values)
+    shape = section.get_int_tuple(key, len(values), minimum=1, maximum=MAX_DIM)
+    _check_elements(section, key, shape)
+    return shape
+
+
+def _check_elements(section: Section, key: str, shape: tuple[int, ...]) -> None:
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise section.error(
+            key, f"a shape of at most {MAX_ELEMENTS} elements per sample", f"{list(shape)}"
+        )
 
 
 def _parse_layers(root: Section, input_shape: tuple[int, ...]) -> list[LayerSpec]:
@@ -212,6 +230,7 @@ def _parse_layers(root: Section, input_shape: tuple[int, ...]) -> list[LayerSpec
         seen.add(name)
         previous = layers[-1] if layers else None
         layer = _parse_layer(section, name, layer_type, shape, previous)
+        _check_elements(section, "output shape", layer.output_shape)
         layers.append(layer)
         shape = layer.output_shape
     return layers
@@ -234,7 +253,7 @@ def _parse_layer(
     }
     if layer_type == "linear":
         s.reject_unknown((*_COMMON_KEYS, "out_features"))
-        out = s.get_int("out_features", minimum=1)
+        out = s.get_int("out_features", minimum=1, maximum=MAX_DIM)
         per_step = bool(
             previous
             and previous.output_shape == shape
@@ -284,12 +303,12 @@ def _parse_conv(s: Section, base: dict, shape: tuple[int, ...], rank: int) -> La
         (*_COMMON_KEYS, "out_channels", "kernel", "stride", "padding", "dilation", "groups")
     )
     _expect_rank(s, shape, rank, "(C, L)" if rank == 1 else "(C, H, W)")
-    out_channels = s.get_int("out_channels", minimum=1)
-    kernel = s.get_int_tuple("kernel", rank, minimum=1)
-    stride = s.get_int_tuple("stride", rank, default=1, minimum=1)
-    padding = s.get_int_tuple("padding", rank, default=0, minimum=0)
-    dilation = s.get_int_tuple("dilation", rank, default=1, minimum=1)
-    groups = s.get_int("groups", default=1, minimum=1)
+    out_channels = s.get_int("out_channels", minimum=1, maximum=MAX_DIM)
+    kernel = s.get_int_tuple("kernel", rank, minimum=1, maximum=MAX_DIM)
+    stride = s.get_int_tuple("stride", rank, default=1, minimum=1, maximum=MAX_DIM)
+    padding = s.get_int_tuple("padding", rank, default=0, minimum=0, maximum=MAX_DIM)
+    dilation = s.get_int_tuple("dilation", rank, default=1, minimum=1, maximum=MAX_DIM)
+    groups = s.get_int("groups", default=1, minimum=1, maximum=MAX_DIM)
     in_channels = shape[0]
     if in_channels % groups or out_channels % groups:
         raise s.error(
@@ -321,9 +340,9 @@ def _parse_pool(s: Section, base: dict, shape: tuple[int, ...], mode: str, rank:
             f"input shape {list(shape)}",
         )
     _expect_rank(s, shape, rank, "(C, L)" if rank == 1 else "(C, H, W)")
-    kernel = s.get_int_tuple("kernel", rank, minimum=1)
-    stride = s.get_int_tuple("stride", rank, default=list(kernel), minimum=1)
-    padding = s.get_int_tuple("padding", rank, default=0, minimum=0)
+    kernel = s.get_int_tuple("kernel", rank, minimum=1, maximum=MAX_DIM)
+    stride = s.get_int_tuple("stride", rank, default=list(kernel), minimum=1, maximum=MAX_DIM)
+    padding = s.get_int_tuple("padding", rank, default=0, minimum=0, maximum=MAX_DIM)
     if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
         raise s.error("padding", "at most half the kernel size (as in PyTorch)", list(padding))
     spatial = _window_output(s, shape[1:], kernel, stride, padding, (1,) * rank)
@@ -371,7 +390,7 @@ def _parse_recurrent(s: Section, base: dict, shape: tuple[int, ...], cell: str) 
             "none for a recurrent layer (the cell has its own nonlinearity)",
             base["activation"],
         )
-    hidden = s.get_int("hidden_size", minimum=1)
+    hidden = s.get_int("hidden_size", minimum=1, maximum=MAX_DIM)
     output = s.get_choice("output", ("last", "sequence"), default="last")
     steps = shape[0]
     out_shape = (steps, hidden) if output == "sequence" else (hidden,)

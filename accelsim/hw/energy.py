@@ -123,7 +123,10 @@ def sram_pj_per_byte_45(size_kb: float) -> float:
 
 def node_scale(node_nm: float, voltage_v: float | None = None) -> float:
     v = REFERENCE_V if voltage_v is None else voltage_v
-    return (node_nm / REFERENCE_NM) * (v / REFERENCE_V) ** 2
+    ratio = v / REFERENCE_V
+    # ratio * ratio, not ratio ** 2: a float product overflows to inf (which the result check
+    # of accelsim.report reports as an input error) where ** raises OverflowError
+    return (node_nm / REFERENCE_NM) * (ratio * ratio)
 
 
 def sram_leakage_pj_per_cycle(

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 # name (last dotted segment) -> (words, unit)
 KNOWN: dict[str, tuple[str, str]] = {
     "cycles": ("Cycles", "cycles"),
+    "cycles_per_iteration": ("Cycles per iteration", "cycles"),
+    "energy_pj_per_iteration": ("Energy per iteration", "pJ"),
+    "latency_s_per_iteration": ("Latency per iteration", "s"),
+    "dram_bytes_per_iteration": ("DRAM traffic per iteration", "B"),
     "latency_s": ("Latency", "s"),
     "energy_pj": ("Energy", "pJ"),
     "dram_bytes": ("DRAM traffic", "B"),

@@ -27,7 +27,7 @@ from accelsim.hw.sparsity import ZeroFractions
 from accelsim.lowering.graph import Task, TaskGraph
 from accelsim.lowering.lower import lower
 from accelsim.lowering.presets import settings_for
-from accelsim.report.metrics import comparison, metrics
+from accelsim.report.metrics import check_result, comparison, metrics
 from accelsim.report.trace import chrome_trace
 from accelsim.sim.engine import SimResult, simulate
 from accelsim.sim.schedules import Schedule, schedule_for
@@ -167,6 +167,7 @@ def run(
                 break
             iterations *= 2
     report = metrics(chip, graph, schedule, result, model, cost_of, iterations, steady)
+    check_result(report, f"{chip.source} with {wl.source}")
     return Run(chip, graph, schedule, result, model, report, steady, cost_of)
 
 

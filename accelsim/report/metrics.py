@@ -11,9 +11,11 @@ intervals, never more than the run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from accelsim.config.arch import Arch
+from accelsim.config.errors import ConfigError
 from accelsim.hw.allocation import compulsory_bytes, residency_by_class
 from accelsim.hw.area import chip_area
 from accelsim.hw.cost import COMPONENTS, CostModel, TaskCost
@@ -213,3 +215,53 @@ def comparison(results: dict[str, dict], baseline: str = "bp") -> dict:
             for name, r in results.items()
         },
     }
+
+
+def check_result(doc: dict, inputs: str) -> None:
+    """Raise ``ConfigError`` naming ``inputs`` unless every number of the ``simulate``
+    document ``doc`` is finite, the run took time (cycles and latency > 0) and energies are
+    non-negative with a positive total. A result that breaks this comes from an input out of
+    range (an overflow to inf, a clock so fast that latency rounds to 0), so it is an input
+    error, reported like any other."""
+    bad = _first_non_finite(doc, "")
+    if bad is not None:
+        path, value = bad
+        raise ConfigError(
+            inputs, None, f"inputs in range (the result is not finite: {path} = {value})"
+        )
+    steady = doc.get("steady_state", {})
+    positive = (
+        ("cycles", doc.get("cycles")),
+        ("latency_s", doc.get("latency_s")),
+        ("energy_pj", doc.get("energy_pj")),
+        ("steady_state.cycles_per_iteration", steady.get("cycles_per_iteration")),
+        ("steady_state.latency_s_per_iteration", steady.get("latency_s_per_iteration")),
+    )
+    for path, value in positive:
+        if value is not None and not value > 0:
+            raise ConfigError(
+                inputs, None, f"inputs in range (the result has {path} = {value:g}, not > 0)"
+            )
+    for part, value in doc.get("energy_breakdown_pj", {}).items():
+        if value < 0:
+            raise ConfigError(
+                inputs,
+                None,
+                f"inputs in range (the result has energy_breakdown_pj.{part} = {value:g} < 0)",
+            )
+
+
+def _first_non_finite(value: object, path: str) -> tuple[str, float] | None:
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _first_non_finite(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _first_non_finite(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.algorithms import parse_algorithm_list
 from accelsim.config.arch import Arch
 from accelsim.config.errors import ConfigError
 from accelsim.config.training import WEIGHT_DELAYS, TrainingSpec, resolve_weight_delay
@@ -121,19 +121,10 @@ BatchCallback = Callable[[str, BatchProgress], None]
 
 
 def parse_algorithms(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    """``"bp,dfa"`` -> ("bp", "dfa"); unknown or repeated names are a ConfigError."""
+    """``"bp,dfa"`` -> ("bp", "dfa"); the defaults when absent; bad lists are a ConfigError."""
     if text is None:
         return DEFAULT_ALGORITHMS
-    names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
-    names = [n for n in names if n]
-    if not names:
-        raise ConfigError(None, "--algorithms", "a comma-separated list of algorithms", text)
-    for name in names:
-        if name not in ALGORITHMS:
-            raise ConfigError(None, "--algorithms", "names from " + ", ".join(ALGORITHMS), name)
-    if len(set(names)) != len(names):
-        raise ConfigError(None, "--algorithms", "each algorithm once", ",".join(names))
-    return tuple(names)
+    return parse_algorithm_list(text)
 
 
 def check_target(target: float | None) -> float | None:

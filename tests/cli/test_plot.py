@@ -215,3 +215,20 @@ def test_every_plot_command_has_help_with_an_example():
     for command in ("compare", "breakdown", "timeline", "sweep", "pareto"):
         proc = run_cli("plot", command, "--help")
         assert proc.returncode == 0 and "accelsim plot " + command in proc.stdout
+
+
+def test_timeline_names_its_own_option_on_a_bad_algorithm(tmp_path):
+    from conftest import run_cli
+
+    proc = run_cli(
+        "plot",
+        "timeline",
+        "arch_configs/dflnpu.yaml",
+        "workloads/lenet_mnist.yaml",
+        "--algorithm",
+        "zzz",
+        "-o",
+        str(tmp_path / "t.png"),
+    )
+    assert proc.returncode == 2
+    assert "--algorithm:" in proc.stderr and "--algorithms" not in proc.stderr

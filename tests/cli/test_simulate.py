@@ -185,3 +185,9 @@ def test_compare_equal_area_bad_baseline_exits_2(tmp_path):
     proc = run_cli("compare", DFLNPU, LENET, "--equal-area", bad)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert bad in proc.stderr and "units[0].cols" in proc.stderr
+
+
+def test_an_empty_algorithm_list_is_an_error_not_the_defaults():
+    proc = run_cli("compare", DFLNPU, LENET, "--algorithms", ",,,")
+    assert proc.returncode == 2 and "--algorithms" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from accelsim.config.errors import ConfigError
 from accelsim.config.fields import check_int
 from accelsim.config.training import WEIGHT_DELAYS, TrainingSpec, resolve_weight_delay
 from accelsim.config.workload import Workload, load_workload
@@ -74,6 +75,13 @@ def fit(
     shuffle = np.random.default_rng([spec.seed, 1])
     batch_size = workload.dataset.batch_size
     count = len(data.x_train)
+    if count == 0 or len(data.x_test) == 0:
+        raise ConfigError(
+            workload.source,
+            "dataset",
+            "a training and a test split of at least one sample each",
+            f"{count} training and {len(data.x_test)} test samples",
+        )
     num_batches = math.ceil(count / batch_size)
     params = network.params
     delay = WeightDelay(params, spec.weight_delay)
