@@ -250,8 +250,10 @@ def sweep(
     "  accelsim plot pareto out/sweep.db --x cycles --y dram_bytes --logy -o out/p.png",
 )
 @click.argument("store_path", metavar="FILE.db")
-@click.option("--x", "x", default="latency_s", show_default=True, help="Metric on x (minimised).")
-@click.option("--y", "y", default="energy_pj", show_default=True, help="Metric on y.")
+@click.option(
+    "--x", "x", default="cycles_per_iteration", show_default=True, help="Metric on x (minimised)."
+)
+@click.option("--y", "y", default="energy_pj_per_iteration", show_default=True, help="Metric on y.")
 @click.option("--hue", default="algorithm", show_default=True, help="Swept value for markers.")
 @click.option("--maximize-y", is_flag=True, help="Higher y is better (e.g. accuracy).")
 @click.option("--where", multiple=True, metavar="KEY=VALUE", help="Keep only matching points.")

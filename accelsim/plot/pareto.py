@@ -37,8 +37,8 @@ def pareto_front(points: Sequence[tuple[float, float]], maximize_y: bool = False
 def pareto_figure(
     rows: Sequence[dict[str, Any]],
     point_keys: Sequence[str],
-    x: str = "latency_s",
-    y: str = "energy_pj",
+    x: str = "cycles_per_iteration",
+    y: str = "energy_pj_per_iteration",
     hue: str | None = "algorithm",
     maximize_y: bool = False,
     logx: bool = False,

@@ -5,11 +5,18 @@ simulator, so a worker starts in milliseconds and never re-imports per point) th
 task at a time over its own pipe. Because the parent knows which task each worker holds, a
 worker that dies (a segfault, the OOM killer, ``os._exit``) costs exactly that task: it is
 reported as failed with the exit signal, a fresh worker takes its place and the other tasks go
-on. A crashed task is not retried automatically (it would most likely crash again);
-``accelsim sweep --retry-failed`` retries failed points on demand.
+on. A crashed task is not retried within the run (it would most likely crash again); the next
+``accelsim sweep`` of the same spec runs failed points again (unless ``--keep-failed``).
 
 An exception raised by the function is caught in the worker and reported as the task's error
 message (``ConfigError`` messages as they are, others prefixed by the exception type).
+
+A worker process starts by importing the parent's main script again (multiprocessing's
+forkserver and spawn start methods do that), so a script that starts a sweep at its top level,
+without ``if __name__ == "__main__":``, would start the sweep again in every worker. The worker
+notices (``check_main_guard``: a sweep started while its process is still bootstrapping), exits
+with ``MAIN_GUARD_EXIT``, and the parent raises ``MainGuardMissing`` saying what to write,
+instead of storing every point as failed.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +38,33 @@ from accelsim.config.errors import ConfigError
 
 # Imported once by the forkserver, inherited by every worker it forks.
 PRELOAD = ("accelsim.study.run", "accelsim.report.api")
+
+# Exit code of a worker whose bootstrap (re-importing the main script) started a sweep.
+MAIN_GUARD_EXIT = 87
+
+
+class MainGuardMissing(RuntimeError):
+    """The main script starts a sweep when imported, so every worker would start it again."""
+
+
+def check_main_guard() -> None:
+    """In a worker process that is still importing the parent's main script (the script has no
+    ``if __name__ == "__main__":`` guard), end the process at once with ``MAIN_GUARD_EXIT``; the
+    parent turns that into ``MainGuardMissing``. Elsewhere, nothing."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        os._exit(MAIN_GUARD_EXIT)
+
+
+def main_guard_message(start_method: str) -> str:
+    script = getattr(sys.modules.get("__main__"), "__file__", None) or "the main script"
+    return (
+        f"the sweep's worker processes stop while importing {script}: multiprocessing "
+        f"({start_method} start method) imports the main script again in each worker, and this "
+        "one starts the sweep at import time. Put the code that runs the sweep under "
+        '`if __name__ == "__main__":` at the end of the script (for example '
+        '`def main(): ...` and then `if __name__ == "__main__": main()`); see docs/sweeps.md, '
+        "Python API"
+    )
 
 
 @dataclass(frozen=True)
@@ -72,11 +107,13 @@ class LocalExecutor:
     """``workers`` processes on this machine; ``run`` yields ``TaskOutcome`` in finishing order."""
 
     def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
+        check_main_guard()
         self.workers = max(1, workers or default_workers())
         methods = multiprocessing.get_all_start_methods()
         self.start_method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
 
     def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[TaskOutcome]:
+        check_main_guard()
         if not tasks:
             return
         ctx = multiprocessing.get_context(self.start_method)
@@ -100,6 +137,8 @@ class LocalExecutor:
                     outcome = worker.collect()
                     if outcome is None:  # the process died holding its task
                         outcome = worker.crash_outcome()
+                        if worker.process.exitcode == MAIN_GUARD_EXIT:
+                            raise MainGuardMissing(main_guard_message(self.start_method))
                         worker.close()
                         worker = workers[slot] = _Worker(ctx, fn)
                     yield outcome

@@ -13,15 +13,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import json
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from accelsim import __version__
+from accelsim.config.errors import ConfigError
 from accelsim.study.paths import set_value
-from accelsim.study.spec import Axis, Range, SweepSpec
+from accelsim.study.spec import Axis, Range, SweepSpec, canonical_json
 
 
 @dataclass(frozen=True)
@@ -56,40 +57,60 @@ def config_hash(
         "iterations": iterations,
         "model_version": model_version(),
     }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    # canonical_json never fails (keys as strings, cycles cut, other objects as str) and gives
+    # the same text as json.dumps(sort_keys=True, default=str) for plain YAML data, so stores
+    # written before it keep their hashes.
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
 def expand(spec: SweepSpec) -> list[Point]:
     """All points of ``spec``, deduplicated by configuration hash, in the documented order."""
+    return list(iter_points(spec))
+
+
+def count_points(spec: SweepSpec) -> int:
+    """How many points ``expand`` gives at most (computed, nothing is built): samples x grid
+    combinations x algorithms; repeated random draws make the real count smaller."""
+    samples = spec.random.samples if spec.random is not None else 1
+    return samples * math.prod(len(axis.values) for axis in spec.grid) * len(spec.algorithms)
+
+
+def iter_points(spec: SweepSpec) -> Iterator[Point]:
+    """The points of ``expand`` one at a time, built as they are asked for (``--dry-run``)."""
     grid_axes = spec.grid
-    grid_combos = list(itertools.product(*(axis.values for axis in grid_axes)))
-    samples = _random_samples(spec)
-    points: list[Point] = []
     seen: set[str] = set()
-    for sample in samples:
-        for combo in grid_combos:
+    index = 0
+    for sample in _random_samples(spec):
+        for combo in itertools.product(*(axis.values for axis in grid_axes)):
             assignment = [*zip(grid_axes, combo, strict=True), *sample]
             arch, workload = _resolve(spec, assignment)
             values = tuple((axis.path, value) for axis, value in assignment)
             for algorithm in spec.algorithms:
-                key = config_hash(arch, workload, algorithm, spec.iterations)
+                key = _point_hash(spec, values, arch, workload, algorithm)
                 if key in seen:
                     continue
                 seen.add(key)
-                points.append(
-                    Point(len(points), values, algorithm, spec.iterations, arch, workload, key)
-                )
-    return points
+                yield Point(index, values, algorithm, spec.iterations, arch, workload, key)
+                index += 1
 
 
-def _random_samples(spec: SweepSpec) -> list[list[tuple[Axis, Any]]]:
+def _point_hash(spec: SweepSpec, values: tuple, arch: dict, workload: dict, algorithm: str) -> str:
+    try:
+        return config_hash(arch, workload, algorithm, spec.iterations)
+    except (TypeError, ValueError, RecursionError) as err:  # not expected: canonical_json
+        where = ", ".join(f"{k}={v}" for k, v in values) or "the unmodified files"
+        raise ConfigError(
+            spec.file, f"point {{{where}}}", "values that can be hashed", str(err)
+        ) from None
+
+
+def _random_samples(spec: SweepSpec) -> Iterator[list[tuple[Axis, Any]]]:
     if spec.random is None:
-        return [[]]
+        yield []
+        return
     rng = random.Random(spec.random.seed)
-    return [
-        [(axis, _draw(rng, axis)) for axis in spec.random.axes] for _ in range(spec.random.samples)
-    ]
+    for _ in range(spec.random.samples):
+        yield [(axis, _draw(rng, axis)) for axis in spec.random.axes]
 
 
 def _draw(rng: random.Random, axis: Axis) -> Any:

@@ -30,6 +30,7 @@ def result_rows(stored: list[StoredRow], full: bool = False) -> list[dict[str, A
                 continue
             if full or _is_summary(value):
                 row[key] = value
+        row.update(record.derived)  # per-iteration figures and the ratios against BP
         row["duration_s"] = record.duration_s
         rows.append(row)
     return rows

@@ -9,8 +9,7 @@ so the caller can drive a progress bar. ``run_point`` is what a worker executes 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,9 +17,9 @@ from typing import Any, Protocol
 from accelsim.config.arch import load_arch
 from accelsim.config.errors import ConfigError
 from accelsim.config.workload import load_workload
-from accelsim.study.executor import TaskOutcome
+from accelsim.study.executor import TaskOutcome, check_main_guard
 from accelsim.study.expand import Point, expand
-from accelsim.study.spec import SweepSpec, load_spec
+from accelsim.study.spec import SweepSpec, canonical_json, load_spec
 from accelsim.study.store import Store
 
 
@@ -34,6 +33,7 @@ class SweepPlan:
     points: tuple[Point, ...]  # every point of the spec
     todo: tuple[Point, ...]  # those still to run
     done: int  # points already in the store (skipped)
+    retried: int = 0  # points of ``todo`` stored as failed by an earlier run (run again)
 
 
 def run_point(task: dict[str, Any]) -> dict[str, Any]:
@@ -77,13 +77,19 @@ def validate_points(spec: SweepSpec, points: list[Point]) -> None:
     Each distinct resolved arch and workload is loaded once, so a grid of n arch values by m
     workload values costs n + m loads, not n * m.
     """
+    for _ in validated(spec, points):
+        pass
+
+
+def validated(spec: SweepSpec, points: Iterable[Point]) -> Iterator[Point]:
+    """``points`` one at a time, each checked by the loaders first (``validate_points``)."""
     seen: set[tuple[str, str]] = set()
     for point in points:
         for root, data, loader in (
             ("arch", point.arch, load_arch),
             ("workload", point.workload, load_workload),
         ):
-            key = (root, json.dumps(data, sort_keys=True, default=str))
+            key = (root, canonical_json(data))
             if key in seen:
                 continue
             source = spec.arch_file if root == "arch" else spec.workload_file
@@ -97,6 +103,7 @@ def validate_points(spec: SweepSpec, points: list[Point]) -> None:
                     f"values the {root} file accepts ({err.message})",
                 ) from None
             seen.add(key)
+        yield point
 
 
 def describe_values(values: dict[str, Any]) -> str:
@@ -114,13 +121,16 @@ def load_points(spec_path: str | Path) -> tuple[SweepSpec, list[Point]]:
 
 
 def plan_sweep(
-    spec: SweepSpec, points: list[Point], store: Store, retry_failed: bool = False
+    spec: SweepSpec, points: list[Point], store: Store, retry_failed: bool = True
 ) -> SweepPlan:
-    """Subtract the points ``store`` holds (ok, and failed unless ``retry_failed``)."""
+    """Subtract the points ``store`` holds: ok points always (they never run twice), failed
+    ones too with ``retry_failed=False`` (``accelsim sweep --keep-failed``); by default a rerun
+    runs the failed points again."""
     stored = store.statuses()
-    skip = {"ok", "failed"} if not retry_failed else {"ok"}
+    skip = {"ok"} if retry_failed else {"ok", "failed"}
     todo = tuple(p for p in points if stored.get(p.key) not in skip)
-    return SweepPlan(spec, tuple(points), todo, len(points) - len(todo))
+    retried = sum(1 for p in todo if stored.get(p.key) == "failed")
+    return SweepPlan(spec, tuple(points), todo, len(points) - len(todo), retried)
 
 
 def run_sweep(
@@ -131,6 +141,7 @@ def run_sweep(
 ) -> Iterator[tuple[Point, TaskOutcome]]:
     """Execute ``plan.todo`` with ``fn`` (``run_point``); each outcome is committed to ``store``
     before it is yielded."""
+    check_main_guard()  # before anything is written, in a worker re-running a script
     if not plan.todo:
         return
     store.start_run(plan.spec.file, plan.spec.name, len(plan.points))

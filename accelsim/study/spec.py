@@ -44,6 +44,8 @@ SPEC_KEYS = (
     "random",
 )
 
+MAX_SAMPLES = 1_000_000  # random.samples
+
 
 @dataclass(frozen=True)
 class Range:
@@ -167,7 +169,9 @@ def _parse_grid(root: Section, raw: dict, sources: dict) -> tuple[Axis, ...]:
 def _parse_random(root: Section, raw: dict, sources: dict) -> RandomSpec:
     section = root.get_section("random")
     section.reject_unknown(("samples", "seed", "ranges"))
-    samples = section.get_int("samples", minimum=1)
+    # Bounded so that a typo (an exponent too many) is an input error, not a sweep that never
+    # ends; every point of a sweep is planned (and stored) individually.
+    samples = section.get_int("samples", minimum=1, maximum=MAX_SAMPLES)
     seed = section.get_int("seed", default=0, minimum=0)
     ranges = section.data.get("ranges")
     expected = "a non-empty mapping of dotted paths to lists or {low, high, log, integer}"
@@ -248,4 +252,39 @@ def _check_type(value: Any, current: Any, file: str, key: str) -> None:
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+    return canonical_json(value)
+
+
+def canonical_json(value: Any) -> str:
+    """A JSON text of ``value`` that cannot fail, for hashing and comparing raw YAML data.
+
+    Mapping keys become strings (as JSON writes them) before sorting, so mixed key types sort;
+    values JSON has no type for (dates, ...) are written as ``str``; a structure that contains
+    itself is cut at the repeat. For plain data the text equals
+    ``json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)``.
+    """
+    return json.dumps(_plain(value, set()), sort_keys=True, separators=(",", ":"))
+
+
+def _plain(value: Any, open_ids: set[int]) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in open_ids:
+            return "<recursive>"
+        open_ids.add(id(value))
+        try:
+            if isinstance(value, dict):
+                return {_plain_key(k): _plain(v, open_ids) for k, v in value.items()}
+            return [_plain(v, open_ids) for v in value]
+        finally:
+            open_ids.discard(id(value))
+    return str(value)
+
+
+def _plain_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    return str(key)

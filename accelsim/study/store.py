@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,10 @@ STORE_FORMAT = "accelsim-sweep-store"
 SCHEMA_VERSION = 1
 SUMMARY_COLUMNS = ("cycles", "latency_s", "energy_pj", "dram_bytes")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_POINT_COLUMNS = (
+    "id", "hash", "point", "algorithm", "status", "error", "cycles", "latency_s", "energy_pj",
+    "dram_bytes", "duration_s", "finished_at", "result",
+)  # fmt: skip
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,7 +61,7 @@ CREATE TABLE IF NOT EXISTS points (
 );
 """
 
-# A failed row may be replaced by a later success (--retry-failed); an ok row never changes.
+# A failed row may be replaced by a later run (a rerun retries it); an ok row never changes.
 _UPSERT = """
 INSERT INTO points (hash, point, algorithm, status, error, cycles, latency_s, energy_pj,
                     dram_bytes, duration_s, finished_at, result)
@@ -83,6 +87,16 @@ class StoredRow:
     duration_s: float | None
     finished_at: float
     result: dict[str, Any] | None  # the full simulate JSON (None for failed points)
+    # cycles_per_iteration, energy_pj_per_iteration, speedup_vs_bp, energy_ratio_vs_bp
+    derived: dict[str, float | None] = field(default_factory=dict)
+
+
+DERIVED_COLUMNS = (
+    "cycles_per_iteration",
+    "energy_pj_per_iteration",
+    "speedup_vs_bp",
+    "energy_ratio_vs_bp",
+)
 
 
 class Store:
@@ -91,14 +105,23 @@ class Store:
     def __init__(self, path: str | Path, create: bool = True) -> None:
         self.path = Path(path)
         self.label = str(path)
+        # Rows ``rows`` could not read (damaged JSON): one message each, filled by ``rows``.
+        self.damaged: list[str] = []
         _check_file(self.path, self.label, create)
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        except (sqlite3.Error, OSError) as err:
+            raise ConfigError(self.label, None, "a store file SQLite can open", str(err)) from None
+        try:
             self._init()
-        except sqlite3.DatabaseError as err:
+        except sqlite3.Error as err:
+            self._db.close()
             raise ConfigError(
                 self.label, None, "an accelsim sweep store (SQLite)", str(err)
             ) from None
+        except ConfigError:
+            self._db.close()
+            raise
 
     # -- lifecycle --------------------------------------------------------------------------
     def _init(self) -> None:
@@ -117,13 +140,39 @@ class Store:
                     f"{STORE_FORMAT!r} (an accelsim sweep store)",
                     meta.get("format"),
                 )
-            version = int(meta.get("schema_version", "0"))
+            written = meta.get("schema_version")
+            try:
+                version = int(written)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    self.label,
+                    "meta.schema_version",
+                    f"an integer schema version ({SCHEMA_VERSION} for this accelsim)",
+                    written,
+                ) from None
             if version != SCHEMA_VERSION:
                 raise ConfigError(
                     self.label,
                     "meta.schema_version",
                     f"schema version {SCHEMA_VERSION} (this accelsim {__version__})",
                     version,
+                )
+            missing = [t for t in ("runs", "points") if t not in tables]
+            if missing:
+                raise ConfigError(
+                    self.label,
+                    None,
+                    "an accelsim sweep store with the tables meta, runs and points",
+                    "no table " + " and no table ".join(missing),
+                )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(points)")}
+            absent = [c for c in _POINT_COLUMNS if c not in columns]
+            if absent:
+                raise ConfigError(
+                    self.label,
+                    "points",
+                    "a points table with the columns of schema version 1",
+                    "no column " + ", ".join(absent),
                 )
         # WAL: a commit is durable once written to the log, readers never block the writer;
         # synchronous=NORMAL keeps every commit safe from a killed process (not from power loss).
@@ -196,37 +245,114 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
     def statuses(self) -> dict[str, str]:
         """hash -> status of every stored point."""
-        return dict(self._db.execute("SELECT hash, status FROM points"))
+        return dict(self._query("SELECT hash, status FROM points"))
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM points").fetchone()[0])
+        return int(self._query("SELECT COUNT(*) FROM points")[0][0])
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as err:
+            raise ConfigError(
+                self.label, None, "a readable accelsim sweep store", str(err)
+            ) from None
 
     def rows(self, status: str | None = None) -> list[StoredRow]:
-        """Stored points in the order they finished."""
+        """Stored points in the order they finished, each with its ``derived`` per-iteration
+        metrics and ratios against BP (``with_bp_ratios``). A row whose stored JSON is damaged
+        is left out and described in ``self.damaged``; the others are returned."""
         query = (
-            "SELECT hash, point, status, error, cycles, latency_s, energy_pj, dram_bytes, "
+            "SELECT id, hash, point, status, error, cycles, latency_s, energy_pj, dram_bytes, "
             "duration_s, finished_at, result FROM points"
         )
-        args: tuple = ()
-        if status is not None:
-            query += " WHERE status = ?"
-            args = (status,)
+        self.damaged = []
         rows = []
-        for record in self._db.execute(query + " ORDER BY id", args):
-            key, point, state, error, *metrics, duration, finished, result = record
-            rows.append(
-                StoredRow(
+        # Every status is read: a failed row's ratios need no BP, an ok row's need its BP row.
+        for record in self._query(query + " ORDER BY id"):
+            row_id, key, point, state, error, *metrics, duration, finished, result = record
+            try:
+                row = StoredRow(
                     key=key,
-                    point=json.loads(point),
+                    point=_json_object(point, "point"),
                     status=state,
                     error=error,
                     metrics=dict(zip(SUMMARY_COLUMNS, metrics, strict=True)),
                     duration_s=duration,
                     finished_at=finished,
-                    result=json.loads(result) if result else None,
+                    result=_json_object(result, "result") if result else None,
                 )
-            )
-        return rows
+            except ValueError as err:
+                self.damaged.append(
+                    f"{self.label}: points row {row_id} (hash {key}): expected {err}; row skipped"
+                )
+                continue
+            rows.append(row)
+        rows = with_bp_ratios(rows)
+        return [row for row in rows if status is None or row.status == status]
+
+
+def with_bp_ratios(rows: list[StoredRow]) -> list[StoredRow]:
+    """``rows`` with ``derived`` filled: ``cycles_per_iteration`` and ``energy_pj_per_iteration``
+    from the simulate document's ``steady_state``, and ``speedup_vs_bp`` (BP cycles per
+    iteration / this row's) and ``energy_ratio_vs_bp`` (this row's energy per iteration / BP's).
+
+    BP of a row is the stored ok row with the same swept values and ``algorithm: bp`` (and the
+    same chip and workload names); when several match (one store, several specs), the one that
+    finished last. Without one (the spec did not include ``bp``), the ratios are None.
+    """
+    steady = {id(row): _steady(row) for row in rows}
+    bp_rows: dict[str, tuple[float | None, float | None]] = {}
+    for row in rows:
+        if row.status == "ok" and row.point.get("algorithm") == "bp":
+            bp_rows[_twin_key(row)] = steady[id(row)]
+    out = []
+    for row in rows:
+        cycles, energy = steady[id(row)]
+        base_cycles, base_energy = bp_rows.get(_twin_key(row), (None, None))
+        derived = {
+            "cycles_per_iteration": cycles,
+            "energy_pj_per_iteration": energy,
+            "speedup_vs_bp": _ratio(base_cycles, cycles),
+            "energy_ratio_vs_bp": _ratio(energy, base_energy),
+        }
+        out.append(replace(row, derived=derived))
+    return out
+
+
+def _steady(row: StoredRow) -> tuple[float | None, float | None]:
+    if row.status != "ok" or not isinstance(row.result, dict):
+        return None, None
+    steady = row.result.get("steady_state")
+    if not isinstance(steady, dict):
+        return None, None
+    return _number(steady.get("cycles_per_iteration")), _number(
+        steady.get("energy_pj_per_iteration")
+    )
+
+
+def _twin_key(row: StoredRow) -> str:
+    values = {k: v for k, v in row.point.items() if k != "algorithm"}
+    result = row.result if isinstance(row.result, dict) else {}
+    names = [result.get("arch"), result.get("workload")]
+    return json.dumps([values, names], sort_keys=True, default=str)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator
+
+
+def _json_object(text: Any, column: str) -> dict[str, Any]:
+    """A stored JSON column that must hold an object; ValueError saying what it holds."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"a JSON object in column {column}, got damaged JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"a JSON object in column {column}, got {type(value).__name__}")
+    return value
 
 
 class _Transaction:
@@ -242,7 +368,26 @@ class _Transaction:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
+def store_exists(path: str | Path) -> bool:
+    """Whether a file is at ``path``; a path the file system refuses is a ConfigError."""
+    try:
+        return Path(path).exists()
+    except OSError as err:
+        raise ConfigError(
+            str(path), None, "a store path the file system accepts", err.strerror or str(err)
+        ) from None
+
+
 def _check_file(path: Path, label: str, create: bool) -> None:
+    try:
+        _check_path(path, label, create)
+    except OSError as err:  # e.g. a file name longer than the file system allows
+        raise ConfigError(
+            label, None, "a store path the file system accepts", err.strerror or str(err)
+        ) from None
+
+
+def _check_path(path: Path, label: str, create: bool) -> None:
     if path.is_dir():
         raise ConfigError(label, None, "a sweep store file", "a directory")
     if not path.exists():

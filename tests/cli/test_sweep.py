@@ -91,13 +91,35 @@ def test_a_point_that_fails_in_the_simulator_is_stored_failed_and_the_rest_run(t
     store = tmp_path / "s.db"
     summary = cli_json("sweep", spec, "--store", store, "--json")
     assert summary["ok"] == 3 and summary["failed"] == 1
+    bad = {"arch.units.depc.tasks": ["ep"], "algorithm": "dfa"}
+    assert [f["point"] for f in summary["failed_points"]] == [bad]
+    assert "dfa_ep" in summary["failed_points"][0]["error"]
     failed = cli_json("results", store, "--json", "--status", "failed")
-    assert [r["point"] for r in failed] == [{"arch.units.depc.tasks": ["ep"], "algorithm": "dfa"}]
+    assert [r["point"] for r in failed] == [bad]
     assert "dfa_ep" in failed[0]["error"] and failed[0]["cycles"] is None
-    # Failed points count as finished: a rerun does not retry them unless asked.
-    assert cli_json("sweep", spec, "--store", store, "--json")["ran"] == 0
-    retry = cli_json("sweep", spec, "--store", store, "--json", "--retry-failed")
-    assert retry["ran"] == 1 and retry["failed"] == 1
+    assert failed[0]["speedup_vs_bp"] is None and failed[0]["cycles_per_iteration"] is None
+    ok_before = {r["hash"]: r["duration_s"] for r in cli_json("results", store, "--json")}
+    # A rerun retries the failed point (and only it: ok points never run again) ...
+    again = cli_json("sweep", spec, "--store", store, "--json")
+    assert again["ran"] == 1 and again["retried"] == 1 and again["skipped"] == 3
+    assert again["failed"] == 1 and again["kept_failed"] == 0
+    # ... unless --keep-failed; --retry-failed (the default) is still accepted.
+    kept = cli_json("sweep", spec, "--store", store, "--json", "--keep-failed")
+    assert kept["ran"] == 0 and kept["skipped"] == 4 and kept["kept_failed"] == 1
+    assert cli_json("sweep", spec, "--store", store, "--json", "--retry-failed")["ran"] == 1
+    rows = cli_json("results", store, "--json", "--status", "ok")
+    assert {r["hash"]: r["duration_s"] for r in rows} == {
+        k: v for k, v in ok_before.items() if k in {r["hash"] for r in rows}
+    }
+    assert len(rows) == 3
+    # The text summary counts and lists the failed points.
+    text = run_cli("sweep", spec, "--store", store, "--no-progress")
+    assert text.returncode == 0, text.stderr
+    assert "1 failed" in text.stdout and "(1 of them failed before)" in text.stdout
+    assert "failed: point {arch.units.depc.tasks=['ep'], algorithm=dfa}" in text.stdout
+    assert "--status failed" in text.stdout
+    kept_text = run_cli("sweep", spec, "--store", store, "--no-progress", "--keep-failed")
+    assert "1 points stored as failed were not run again (--keep-failed)" in kept_text.stdout
 
 
 @pytest.mark.parametrize(
@@ -106,7 +128,7 @@ def test_a_point_that_fails_in_the_simulator_is_stored_failed_and_the_rest_run(t
         ("algorithms: [bp]\ngrid: {arch.units.fp_core.rows: [8]}\n", ["fp_core", "lc_fp"]),
         ("algorithms: [bp]\ngrid: {}\n", ["grid", "non-empty"]),
         ("algorithms: [bp]\ngrid: {arch.clock_mhz: [fast]}\n", ["arch.clock_mhz", "number"]),
-        ("algorithms: [bp]\ngrid: {arch.units.lc_fp.rows: [0]}\n", ["rows=0", "positive"]),
+        ("algorithms: [bp]\ngrid: {arch.units.lc_fp.rows: [0]}\n", ["rows=0", "got 0"]),
     ],
 )
 def test_bad_specs_exit_2_with_one_line_before_creating_a_store(tmp_path, body, words):

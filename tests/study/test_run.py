@@ -31,6 +31,8 @@ def test_a_second_run_skips_what_the_store_holds(make_spec, tmp_path):
     with Store(tmp_path / "s.db") as store:
         store.record(points[0].key, points[0].as_dict(), "ok", {"cycles": 1})
         store.record(points[1].key, points[1].as_dict(), "failed", error="x")
-        assert plan_sweep(spec, points, store).todo == tuple(points[2:])
-        retry = plan_sweep(spec, points, store, retry_failed=True)
-        assert retry.todo == tuple(points[1:]) and retry.done == 1
+        # By default a rerun retries the failed point; the ok one never runs again.
+        plan = plan_sweep(spec, points, store)
+        assert plan.todo == tuple(points[1:]) and plan.done == 1 and plan.retried == 1
+        kept = plan_sweep(spec, points, store, retry_failed=False)
+        assert kept.todo == tuple(points[2:]) and kept.done == 2 and kept.retried == 0

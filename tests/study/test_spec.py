@@ -63,7 +63,12 @@ def test_grid_axes_keep_spec_order_and_address_list_entries_by_name(make_spec):
         (
             "algorithms: [bp]\nrandom: {samples: 0, ranges: {arch.clock_mhz: [1]}}\n",
             "random.samples",
-            "positive",
+            "[1, 1000000]",
+        ),
+        (
+            "algorithms: [bp]\nrandom: {samples: 2000000, ranges: {arch.clock_mhz: [1]}}\n",
+            "random.samples",
+            "[1, 1000000]",
         ),
         (
             "algorithms: [bp]\nrandom: {samples: 2, ranges: {arch.clock_mhz: {low: 5, high: 1}}}\n",
