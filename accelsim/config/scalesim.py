@@ -62,6 +62,22 @@ _LAYOUT_INT_KEYS = (
 )
 
 
+# Largest integer either file accepts (2**31 - 1): the same bound for every .cfg key and every
+# topology cell, far above any real array, SRAM or layer size.
+MAX_INT = 2**31 - 1
+
+
+def _parse_int(text: str) -> int | None:
+    """An optionally signed run of ASCII digits as an int, else None (no unicode digits like
+    '²' or '٣', no '1_000', no spaces inside; ``int()`` alone accepts some of these)."""
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    if len(digits.lstrip("0")) > len(str(MAX_INT)):  # out of range; skip int()'s digit limit
+        return -(MAX_INT + 1) if text[:1] == "-" else MAX_INT + 1
+    return int(text)
+
+
 class _Cfg:
     """Typed reads from a parsed .cfg; every error names file, [section] and key."""
 
@@ -83,14 +99,19 @@ class _Cfg:
         return self.parser.get(section, key).strip()
 
     def integer(self, section: str, key: str, minimum: int) -> int:
-        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        expected = (
+            f"a positive integer <= {MAX_INT}"
+            if minimum == 1
+            else f"an integer from {minimum} to {MAX_INT}"
+        )
         text = self.raw(section, key, expected)
-        try:
-            value = int(text)
-        except ValueError:
-            raise ConfigError(self.file, self.where(section, key), expected, text) from None
-        if value < minimum:
-            raise ConfigError(self.file, self.where(section, key), expected, value)
+        value = _parse_int(text)
+        if value is None:
+            raise ConfigError(self.file, self.where(section, key), expected, text)
+        if not minimum <= value <= MAX_INT:
+            raise ConfigError(
+                self.file, self.where(section, key), expected, text if len(text) > 12 else value
+            )
         return value
 
     def choice(self, section: str, key: str, choices: tuple[str, ...]) -> str:
@@ -107,6 +128,18 @@ class _Cfg:
         return text.lower() == "true"
 
 
+class _IniError(ConfigError):
+    """A configparser error, kept whole (ConfigError shortens ``got`` to 80 characters)."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        self.problem = problem
+        super().__init__(file, None, "an INI file with [section] headers")
+
+    @property
+    def message(self) -> str:
+        return f"{self.file}: expected {self.expected}, got: {self.problem}"
+
+
 def load_scalesim_config(path: str | Path) -> ScaleSimConfig:
     """Parse and check a SCALE-Sim v3 .cfg file."""
     file = str(path)
@@ -115,8 +148,8 @@ def load_scalesim_config(path: str | Path) -> ScaleSimConfig:
     try:
         parser.read_string(text, source=file)
     except configparser.Error as err:
-        message = " ".join(str(err).split())
-        raise ConfigError(file, None, "an INI file with [section] headers", message) from None
+        message = " ".join(str(err).split())  # one line, nothing cut
+        raise _IniError(file, message) from None
     cfg = _Cfg(parser, file)
     arch = "architecture_presets"
     run_name = cfg.raw("general", "run_name", "a run name")
@@ -179,17 +212,14 @@ def load_scalesim_config(path: str | Path) -> ScaleSimConfig:
 
 
 def _bandwidths(cfg: _Cfg, section: str, required: bool) -> tuple[int, ...]:
-    expected = "a comma-separated list of positive integers (words per cycle)"
+    expected = f"a comma-separated list of positive integers <= {MAX_INT} (words per cycle)"
     if not required and not cfg.raw(section, "Bandwidth", expected):
         return ()
     text = cfg.raw(section, "Bandwidth", expected)
-    try:
-        values = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ConfigError(cfg.file, cfg.where(section, "Bandwidth"), expected, text) from None
-    if not values or min(values) < 1:
+    values = tuple(_parse_int(part.strip()) for part in text.split(","))
+    if any(value is None or not 1 <= value <= MAX_INT for value in values):
         raise ConfigError(cfg.file, cfg.where(section, "Bandwidth"), expected, text)
-    return values
+    return values  # type: ignore[return-value]
 
 
 # -- topology CSV ---------------------------------------------------------------------------
@@ -254,11 +284,15 @@ def _topology_row(
     values = []
     for index, column in enumerate(columns, start=2):
         cell = cells[index - 1]
-        if not _is_int(cell) or int(cell) < 1:
+        value = _parse_int(cell)
+        if value is None or not 1 <= value <= MAX_INT:
             raise ConfigError(
-                file, f"row {number}, column {index} ({column})", "a positive integer", cell
+                file,
+                f"row {number}, column {index} ({column})",
+                f"a positive integer <= {MAX_INT}",
+                cell,
             )
-        values.append(int(cell))
+        values.append(value)
     if len(cells) == len(columns) + 2:
         _check_sparsity(file, number, len(cells), cells[-1])
     if gemm:
@@ -296,9 +330,9 @@ def _topology_row(
 
 
 def _check_sparsity(file: str, number: int, column: int, cell: str) -> None:
-    parts = cell.split(":")
-    ok = len(parts) == 2 and all(_is_int(p) for p in parts)
-    if not ok or not 1 <= int(parts[0]) <= int(parts[1]):
+    parts = [_parse_int(part.strip()) for part in cell.split(":")]
+    ok = len(parts) == 2 and None not in parts
+    if not ok or not 1 <= parts[0] <= parts[1] <= MAX_INT:  # type: ignore[operator]
         raise ConfigError(
             file,
             f"row {number}, column {column} (Sparsity)",
@@ -316,7 +350,7 @@ def _cells(line: str) -> list[str]:
 
 
 def _is_int(text: str) -> bool:
-    return text.isdigit() or (text[:1] in "+-" and text[1:].isdigit())
+    return _parse_int(text) is not None
 
 
 def _read_text(path: str | Path, what: str) -> str:

@@ -2,12 +2,13 @@
 
 In CALC mode SCALE-Sim assumes the DRAM can always keep the double-buffered SRAMs full, so the
 array never waits on reads; its report still carries two memory-dependent figures, and this
-module reproduces both in closed form plus one short loop over ofmap drain events:
+module reproduces both in closed form (no loop over folds, output rows or drain events; the
+only iteration is a ~log2(cycles)-step bisection that finds the cycle of one write):
 
 * **Stall cycles**: only the ofmap write buffer can stall (the read buffers answer every request
   after one cycle). It stalls when the array fills the whole ofmap SRAM while a drain to DRAM is
-  still running; with the drain as fast as the array's widest output row this never happens,
-  but it is checked here and counted exactly as SCALE-Sim would if it did.
+  still running; with the drain as wide as the array this provably never happens (see
+  ``_drain_ofmap`` and docs/scalesim.md), so the figure is always 0.
 * **Total cycles incl. prefetch**: from the first DRAM read that preloads the ifmap or filter
   SRAM (before cycle 0) to the last ofmap DRAM write after the final fold.
 
@@ -263,53 +264,51 @@ class _DrainResult:
 
 
 def _drain_ofmap(stream: _OfmapStream, size_elems: int, line_width: int) -> _DrainResult:
-    """Replay ``write_buffer.service_writes`` at the granularity of drain events.
+    """``write_buffer.service_writes`` + ``empty_all_buffers`` in closed form.
 
     Writes are packed into lines of ``line_width`` (the array width, CALC mode's drain
-    bandwidth). Half the SRAM is the drain buffer: once more than that many writes are held and
-    no drain is running, the partial line is closed and ceil(drain/width) lines go to DRAM, one
-    per cycle. SCALE-Sim credits a drained chunk as full lines except for padding in its last
-    line, so padding in earlier lines of the chunk counts as freed space; kept as is.
-    A write that finds the SRAM full while a drain runs waits for the drain to end, and every
-    later cycle shifts by that wait (SCALE-Sim's only source of stall cycles in CALC mode).
+    bandwidth). Half the SRAM, D = size - ceil(size/2) writes, is the drain buffer: once more
+    than D writes are held and no drain is running, the partial line is closed and up to
+    L = ceil(D/W) lines go to DRAM, one per cycle. SCALE-Sim credits a drained chunk as full
+    lines except for padding in its last line (padding in earlier lines counts as freed space;
+    kept as is). With W at least the most writes any cycle issues (true for the array width),
+    drain i is triggered by write ``i p + delta`` (p = D + 1, delta = 0 if W does not divide D;
+    p = D, delta = 1 if it does), always drains L lines, never finds the SRAM full (no stalls)
+    and has ended before the next trigger arrives. The derivation is in docs/scalesim.md,
+    "Ofmap drain in closed form".
     """
-    active = ceil_div(size_elems, 2)
-    drain_size = size_elems - active
+    if size_elems < 2:
+        raise ValueError(f"ofmap SRAM must hold at least 2 elements, got {size_elems}")
+    if line_width < stream.plan.cols:
+        raise ValueError(
+            f"drain line width {line_width} is narrower than the array ({stream.plan.cols})"
+        )
+    drain_size = size_elems - ceil_div(size_elems, 2)
     lines_per_drain = ceil_div(drain_size, line_width)
-    partial: dict[int, int] = {}  # line index -> writes it holds, for lines closed early
-    lines = 0  # lines closed so far
-    closed_writes = 0  # writes in closed lines
-    credited = 0  # free space handed back by drains so far
-    next_line = 0  # first line not yet drained
-    drain_end = 0
-    last_drain_end = 0
-    stalls = 0
-    write = 0  # writes stored so far (1-based index of the last one)
     total = stream.total
-    while True:
-        # writes issued while the current drain still runs (cycle < drain_end) cannot trigger
-        running = stream.before_cycle(drain_end - stalls)
-        full_at = size_elems + credited  # the write that leaves no free space
-        if write < full_at <= min(running, total):
-            wait = drain_end - (stream.cycle_of(full_at) + stalls)
-            stalls += wait
-            trigger = full_at + 1
-        else:
-            trigger = max(running + 1, drain_size + credited + 1, write + 1)
-        if trigger > total:
-            break
-        cycle = stream.cycle_of(trigger) + stalls
-        full, rest = divmod(trigger - closed_writes, line_width)
-        lines += full
-        if rest:
-            partial[lines] = rest
-            lines += 1
-        closed_writes = write = trigger
-        end_line = min(next_line + lines_per_drain, lines)
-        count = end_line - next_line
-        credited += count * line_width - (line_width - partial.get(end_line - 1, line_width))
-        next_line = end_line
-        drain_end = cycle + count - 1
-        last_drain_end = max(last_drain_end, drain_end)
-    lines += ceil_div(total - closed_writes, line_width)
-    return _DrainResult(stalls, last_drain_end, lines - next_line)
+    last = _last_trigger(total, drain_size, line_width)
+    if last == 0:
+        return _DrainResult(0, 0, ceil_div(total, line_width))
+    last_drain_end = stream.cycle_of(last) + lines_per_drain - 1
+    # when W divides D one line stays behind after every drain; otherwise each drain empties it
+    held = 1 if drain_size % line_width == 0 else 0
+    return _DrainResult(0, last_drain_end, held + ceil_div(total - last, line_width))
+
+
+def _last_trigger(total: int, drain_size: int, line_width: int) -> int:
+    """Index of the write that triggers the last drain (0: no drain), derived in docs/scalesim.md.
+
+    W does not divide D: every drain empties the SRAM exactly, triggers at p, 2p, ... with
+    p = D + 1. W divides D and D > W: one full line stays behind, triggers at D + 1, 2D + 1, ...
+    D = W (one line per drain): the line left behind alternates between 1 write and a full
+    line, triggers at q(D + 1) and q(D + 1) - 1 (q >= 2).
+    """
+    d = drain_size
+    if d % line_width:
+        return total // (d + 1) * (d + 1)
+    if d > line_width:
+        return 0 if total <= d else (total - 1) // d * d + 1
+    q, r = divmod(total, d + 1)
+    if q == 0:
+        return 0
+    return total if r == d else q * (d + 1)

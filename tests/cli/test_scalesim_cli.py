@@ -145,3 +145,46 @@ def test_json_is_deterministic():
     first = scalesim("--config", CFG, "--topology", LENET, "--json").stdout
     second = scalesim("--config", CFG, "--topology", LENET, "--json").stdout
     assert json.loads(first) == json.loads(second)
+
+
+@pytest.mark.parametrize(
+    ("cell", "column"),
+    [("3²", "column 2 (M)"), ("٣٢", "column 2 (M)"), ("1_000", "column 2 (M)")],
+)
+def test_non_ascii_digits_in_topology_are_one_line_errors(tmp_path, cell, column):
+    topo = tmp_path / "g.csv"
+    topo.write_text(f"Layer, M, N, K,\nfc, {cell}, 64, 64,\n", encoding="utf-8")
+    proc = scalesim("--config", CFG, "--topology", topo, "--gemm")
+    assert_one_line_error(proc, str(topo), f"row 2, {column}", "positive integer")
+
+
+@pytest.mark.parametrize("value", [str(2**31), "9" * 5000])
+def test_topology_and_cfg_share_the_integer_bound(tmp_path, value):
+    topo = tmp_path / "g.csv"
+    topo.write_text(f"Layer, M, N, K,\nfc, 64, {value}, 64,\n")
+    proc = scalesim("--config", CFG, "--topology", topo, "--gemm")
+    assert_one_line_error(proc, "row 2, column 3 (N)", "<= 2147483647")
+    cfg = edit_cfg(tmp_path, "ArrayHeight : 32", f"ArrayHeight : {value}")
+    proc = scalesim("--config", cfg, "--topology", LENET)
+    assert_one_line_error(proc, "[architecture_presets] ArrayHeight", "<= 2147483647")
+
+
+def test_largest_allowed_integer_is_accepted_in_both_files(tmp_path):
+    topo = tmp_path / "g.csv"
+    topo.write_text(f"Layer, M, N, K,\nfc, 1, {2**31 - 1}, 1,\n")
+    cfg = edit_cfg(tmp_path, "OfmapOffset : 20000000", f"OfmapOffset : {2**31 - 1}")
+    data = run_cli_json("scalesim", "--config", cfg, "--topology", topo, "--gemm", "--json")
+    assert data["layers"][0]["stall_cycles"] == 0
+
+
+def test_unicode_digits_in_cfg_are_rejected(tmp_path):
+    cfg = edit_cfg(tmp_path, "ArrayHeight : 32", "ArrayHeight : ٣٢")
+    assert_one_line_error(scalesim("--config", cfg, "--topology", LENET), "ArrayHeight")
+
+
+def test_ini_errors_are_kept_whole_on_one_line(tmp_path):
+    cfg = edit_cfg(tmp_path, "ArrayWidth : 32", "ArrayWidth : 32\nArrayHeight : 16")
+    proc = scalesim("--config", cfg, "--topology", LENET)
+    # configparser's message: "While reading from '<path>' [line N]: option 'arrayheight' in
+    # section 'architecture_presets' already exists" - well past 80 characters
+    assert_one_line_error(proc, "option 'arrayheight'", "already exists", "[line 7]")
