@@ -27,7 +27,7 @@ from accelsim.hw.sparsity import ZeroFractions
 from accelsim.lowering.graph import Task, TaskGraph
 from accelsim.lowering.lower import lower
 from accelsim.lowering.presets import settings_for
-from accelsim.report.metrics import check_result, comparison, metrics
+from accelsim.report.metrics import check_result, comparison, metrics, ratios_against
 from accelsim.report.trace import chrome_trace
 from accelsim.sim.engine import SimResult, simulate
 from accelsim.sim.schedules import Schedule, schedule_for
@@ -280,6 +280,7 @@ def equal_area_baseline(
         pipeline_depth=pipeline_depth,
         weight_delay=weight_delay,
     )["steady_state"]
+    speedup, energy = ratios_against(results, bp)
     return {
         "baseline": base.name,
         "baseline_area_mm2": scaled.baseline_area_mm2,
@@ -289,12 +290,6 @@ def equal_area_baseline(
         "scaled_pe_arrays": {name: {"rows": r, "cols": c} for name, r, c in scaled.pe_arrays},
         "bp_cycles_per_iteration": bp["cycles_per_iteration"],
         "bp_energy_pj_per_iteration": bp["energy_pj_per_iteration"],
-        "speedup_vs_equal_area_bp": {
-            name: bp["cycles_per_iteration"] / r["steady_state"]["cycles_per_iteration"]
-            for name, r in results.items()
-        },
-        "energy_ratio_vs_equal_area_bp": {
-            name: r["steady_state"]["energy_pj_per_iteration"] / bp["energy_pj_per_iteration"]
-            for name, r in results.items()
-        },
+        "speedup_vs_equal_area_bp": speedup,
+        "energy_ratio_vs_equal_area_bp": energy,
     }

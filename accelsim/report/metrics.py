@@ -200,20 +200,28 @@ def _layer_row(layer: str) -> dict:
     return row
 
 
+def ratios_against(results: dict[str, dict], base: dict) -> tuple[dict, dict]:
+    """Per algorithm: the speed-up over ``base`` (a steady-state dict with
+    ``cycles_per_iteration`` and ``energy_pj_per_iteration``) and the energy ratio to it."""
+    speedup = {
+        name: base["cycles_per_iteration"] / r["steady_state"]["cycles_per_iteration"]
+        for name, r in results.items()
+    }
+    energy = {
+        name: r["steady_state"]["energy_pj_per_iteration"] / base["energy_pj_per_iteration"]
+        for name, r in results.items()
+    }
+    return speedup, energy
+
+
 def comparison(results: dict[str, dict], baseline: str = "bp") -> dict:
     """Speedup and energy ratio of each algorithm against the baseline, per steady iteration."""
-    base = results[baseline]["steady_state"]
+    speedup, energy = ratios_against(results, results[baseline]["steady_state"])
     return {
         "iterations": {name: r["iterations"] for name, r in results.items()},
         "results": results,
-        "speedup_vs_bp": {
-            name: base["cycles_per_iteration"] / r["steady_state"]["cycles_per_iteration"]
-            for name, r in results.items()
-        },
-        "energy_ratio_vs_bp": {
-            name: r["steady_state"]["energy_pj_per_iteration"] / base["energy_pj_per_iteration"]
-            for name, r in results.items()
-        },
+        "speedup_vs_bp": speedup,
+        "energy_ratio_vs_bp": energy,
     }
 
 
