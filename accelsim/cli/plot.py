@@ -2,8 +2,8 @@
 
 Subcommands: ``compare`` (speedup and energy vs BP), ``breakdown`` (energy stacked bars),
 ``timeline`` (per-unit Gantt of one simulation), ``sweep`` (line plot or heatmap from a store),
-``pareto`` (latency vs energy front from a store). The figures live in ``accelsim.plot``; this
-module gathers their data (simulations, store rows) and writes the files.
+``pareto`` (cycles vs energy per iteration front from a store). The figures live in
+``accelsim.plot``; this module gathers their data (simulations, store rows) and writes the files.
 """
 
 from __future__ import annotations
@@ -243,8 +243,8 @@ def sweep(
 
 
 @plot.command(
-    short_help="Pareto front (latency vs energy) of a sweep store.",
-    help="Pareto front of the points in the sweep store FILE.db: latency vs energy per training "
+    short_help="Pareto front (cycles vs energy per iteration) of a sweep store.",
+    help="Pareto front of the points in the sweep store FILE.db: cycles vs energy per training "
     "iteration by default (both minimised), markers by algorithm.\n\n\b\nExamples:\n"
     "  accelsim plot pareto out/sweep.db -o out/pareto.pdf\n"
     "  accelsim plot pareto out/sweep.db --x cycles --y dram_bytes --logy -o out/p.png",

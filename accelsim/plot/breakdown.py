@@ -12,7 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from accelsim.plot.output import Table
-from accelsim.plot.style import COLUMN_IN, new_figure, paper, series_style
+from accelsim.plot.style import COLUMN_IN, new_figure, paper, plain_numbers, series_style
 from accelsim.plot.units import quantity
 
 
@@ -59,6 +59,7 @@ def breakdown_figure(
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         axes.set_xticks(range(len(algorithms)), algorithms)
         axes.set_xlabel("Algorithm")
+        plain_numbers(axes)
         axes.set_ylabel("Share of energy (%)" if percent else q.label)
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="Component")
     return figure, Table.from_dicts(rows)

@@ -1,6 +1,8 @@
 """Pareto fronts: every point of a sweep on two competing metrics, the non-dominated ones joined.
 
-Default axes are latency (x) and energy (y) per training iteration, both minimised. A point is on
+Default axes are cycles (x) and energy (y) per steady-state training iteration
+(``cycles_per_iteration``, ``energy_pj_per_iteration``), both minimised and labelled as per
+iteration. A point is on
 the front when no other point is at least as good on both axes and strictly better on one. With
 ``maximize_y`` the y metric is maximised instead (for example accuracy against energy to
 accuracy). Markers, colours and hatches follow the ``hue`` value (the algorithm by default).
@@ -15,7 +17,7 @@ from matplotlib.figure import Figure
 
 from accelsim.config.errors import ConfigError
 from accelsim.plot.output import Table
-from accelsim.plot.style import COLUMN_IN, new_figure, paper, style_for
+from accelsim.plot.style import COLUMN_IN, log_ticks, new_figure, paper, plain_numbers, style_for
 from accelsim.plot.units import quantity
 
 
@@ -92,6 +94,11 @@ def pareto_figure(
         )
         axes.set_xscale("log" if logx else "linear")
         axes.set_yscale("log" if logy else "linear")
+        if logx:
+            log_ticks(axes.xaxis, [c[0] / qx.scale for c in coords])
+        if logy:
+            log_ticks(axes.yaxis, [c[1] / qy.scale for c in coords])
+        plain_numbers(axes)
         axes.set_xlabel(qx.label)
         axes.set_ylabel(qy.label)
         axes.legend(title=hue)

@@ -3,7 +3,8 @@
 Two panels side by side, one line per algorithm with a marker per epoch: accuracy (y) against
 the chip time (left) and energy (right) spent on the training iterations so far. A dashed line
 marks the target accuracy; a large open circle marks the epoch where an algorithm first reaches
-it, so time-to-accuracy and energy-to-accuracy read off the x axes. Input: the ``accelsim study
+it, so time-to-accuracy and energy-to-accuracy read off the x axes. The legend sits below the
+panels, outside the axes, so it never covers a point. Input: the ``accelsim study
 --json`` document (``StudyResult.to_dict()``).
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from accelsim.plot.output import Table
-from accelsim.plot.style import PAGE_IN, new_figure, paper, style_for
+from accelsim.plot.style import PAGE_IN, new_figure, paper, plain_numbers, style_for
 from accelsim.plot.units import quantity
 
 COLUMNS = (
@@ -84,6 +85,7 @@ def study_figure(doc: dict[str, Any]) -> tuple[Figure, Table]:
             axes.axhline(100 * target, color="0.35", linestyle="--", linewidth=0.8)
             axes.set_xlim(left=0)
             axes.set_xlabel(f"{words} ({q.unit})")
+            plain_numbers(axes)
         axes_pair[0].set_ylabel("Test accuracy (%)")
         axes_pair[0].annotate(
             f"target {100 * target:.1f} %",
@@ -96,5 +98,7 @@ def study_figure(doc: dict[str, Any]) -> tuple[Figure, Table]:
             fontsize=6,
             color="0.35",
         )
-        axes_pair[1].legend(loc="lower right")
+        # Outside the axes: accuracy curves fill every corner of a panel sooner or later.
+        handles, labels = axes_pair[1].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4) or 1)
     return figure, Table.from_dicts(rows, COLUMNS)

@@ -9,11 +9,21 @@ reader can match them across figures. Heatmaps use viridis, whose lightness rise
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    MaxNLocator,
+    NullFormatter,
+    ScalarFormatter,
+)
 
 from accelsim.config.algorithms import ALGORITHMS
 
@@ -103,3 +113,42 @@ def new_figure(width_in: float = COLUMN_IN, height_in: float = 2.4) -> Figure:
         figure = Figure(figsize=(width_in, height_in), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
+
+
+def plain_numbers(axes: Axes) -> None:
+    """No ``1e6`` offset or multiplier on linear axes: values are already SI-scaled
+    (``accelsim.plot.units.quantity``), so tick labels are written as they are."""
+    for axis in (axes.xaxis, axes.yaxis):
+        if axis.get_scale() == "linear" and isinstance(axis.get_major_formatter(), ScalarFormatter):
+            formatter = ScalarFormatter(useOffset=False)
+            formatter.set_scientific(False)
+            axis.set_major_formatter(formatter)
+
+
+def log_ticks(axis: Axis, values: Iterable[float]) -> None:
+    """At least two labelled ticks on a log ``axis`` whose data span less than a few decades.
+
+    Ticks go at 1, 2 and 5 times the powers of ten; when the data fall between fewer than two
+    of those, at evenly spaced plain values instead (as a linear axis would have them). Labels
+    are plain numbers (``20``, ``0.5``), not ``2×10¹``.
+    """
+    finite = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    if not finite:
+        return
+    low, high = min(finite), max(finite)
+    if high / low >= 100:  # two full decades: matplotlib's own decade ticks are enough
+        return
+    candidates = [
+        m * 10.0**e
+        for e in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 2)
+        for m in (1, 2, 5)
+    ]
+    inside = [t for t in candidates if low * 0.999 <= t <= high * 1.001]
+    if len(inside) < 2:
+        plain = MaxNLocator(nbins=4, min_n_ticks=2).tick_values(low, high)
+        inside = [float(t) for t in plain if t > 0 and low * 0.999 <= t <= high * 1.001]
+    if len(inside) < 2:
+        inside = [low, high] if high > low else [low]
+    axis.set_major_locator(FixedLocator(inside))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    axis.set_minor_formatter(NullFormatter())

@@ -24,8 +24,11 @@ from accelsim.plot.output import Table
 from accelsim.plot.style import (
     COLUMN_IN,
     HEATMAP_CMAP,
+    SeriesStyle,
+    log_ticks,
     new_figure,
     paper,
+    plain_numbers,
     series_style,
     style_for,
 )
@@ -76,9 +79,14 @@ def sweep_line_figure(
             members = sorted(members, key=lambda r: _order(r.get(x)))
             xs = [(r[x] / qx.scale if numeric_x else categories.index(r.get(x))) for r in members]
             ys = [r.get(y) / qy.scale if _is_number(r.get(y)) else math.nan for r in members]
-            # Algorithms keep their style across figures unless several lines share one.
-            if hue == "algorithm" and not split:
+            # Algorithms keep their colour and hatch across figures; when other swept values
+            # split an algorithm's line, the split lines differ by marker and line style.
+            if hue == "algorithm":
                 style = style_for(str(members[0].get(hue)), names)
+                if split:
+                    mine = [n for n in names if groups[n][0].get(hue) == members[0].get(hue)]
+                    other = series_style(mine.index(name))
+                    style = SeriesStyle(style.color, style.hatch, other.marker, other.linestyle)
             else:
                 style = series_style(names.index(name))
             axes.plot(xs, ys, label=name, **style.line())
@@ -89,8 +97,15 @@ def sweep_line_figure(
         axes.set_yscale("log" if logy else "linear")
         if logx and numeric_x and len(categories) <= 12:
             # Ticks at the swept values, written plainly (not 2x10^1).
-            axes.set_xticks([c / qx.scale for c in categories], [_text(c) for c in categories])
+            axes.set_xticks(
+                [c / qx.scale for c in categories], [_text(c / qx.scale) for c in categories]
+            )
             axes.minorticks_off()
+        elif logx and numeric_x:
+            log_ticks(axes.xaxis, [c / qx.scale for c in categories])
+        if logy:
+            log_ticks(axes.yaxis, [r[y] / qy.scale for r in rows if _is_number(r.get(y))])
+        plain_numbers(axes)
         axes.set_xlabel(qx.label)
         axes.set_ylabel(qy.label)
         if len(groups) > 4:  # many lines: the legend goes beside the axes, not over them
@@ -128,6 +143,8 @@ def sweep_heatmap_figure(
     panels = _distinct(rows, hue) if hue else [None]
     xs, ys = _distinct(rows, x), _distinct(rows, y)
     qz = quantity(z, [r.get(z) for r in rows if _is_number(r.get(z))])
+    qx = quantity(x, [v for v in xs if _is_number(v)] if all(map(_is_number, xs)) else ())
+    qy = quantity(y, [v for v in ys if _is_number(v)] if all(map(_is_number, ys)) else ())
     values = [r.get(z) / qz.scale for r in rows if _is_number(r.get(z))]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     with paper():
@@ -157,15 +174,17 @@ def sweep_heatmap_figure(
                             fontsize=6,
                             color="black" if shade > 0.5 else "white",
                         )
-            axes.set_xticks(range(len(xs)), [str(v) for v in xs])
-            axes.set_yticks(range(len(ys)), [str(v) for v in ys])
-            axes.set_xlabel(quantity(x).label)
-            axes.set_ylabel(quantity(y).label)
+            axes.set_xticks(range(len(xs)), [_tick(v, qx.scale) for v in xs])
+            axes.set_yticks(range(len(ys)), [_tick(v, qy.scale) for v in ys])
+            axes.set_xlabel(qx.label)
+            axes.set_ylabel(qy.label)
             axes.grid(False)
             if hue:
                 axes.set_title(f"{hue} = {panel}")
+        # The colour scale: labelled with the metric and its SI-scaled unit, plain tick values.
         colorbar = figure.colorbar(image, ax=list(grid))
         colorbar.set_label(qz.label)
+        plain_numbers(colorbar.ax)
     keys = [k for k in (x, y, hue) if k]
     table = [{**{k: r.get(k) for k in keys}, z: r.get(z)} for r in rows]
     return figure, Table.from_dicts(table)
@@ -217,6 +236,11 @@ def _order(value: Any) -> tuple:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _tick(value: Any, scale: float) -> str:
+    """A heatmap tick: the swept value in the axis' scaled unit, written plainly."""
+    return f"{value / scale:g}" if _is_number(value) else str(value)
 
 
 def _text(value: Any) -> str:

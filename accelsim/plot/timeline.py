@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 
 from accelsim.config.errors import ConfigError
 from accelsim.plot.output import Table
-from accelsim.plot.style import PAGE_IN, new_figure, paper, series_style
+from accelsim.plot.style import PAGE_IN, new_figure, paper, plain_numbers, series_style
 from accelsim.plot.units import quantity
 
 KIND_ORDER = ("fp", "ep", "dfa_ep", "wg", "wu", "loss")
@@ -79,6 +79,7 @@ def timeline_figure(trace: dict[str, Any], label: str = "trace") -> tuple[Figure
         axes.set_ylim(len(units) - 0.5, -0.5)  # first unit on top
         axes.set_xlim(0, max(t["end_s"] for t in tasks) / q.scale)
         axes.set_xlabel(q.label)
+        plain_numbers(axes)
         axes.set_ylabel("Unit")
         axes.grid(axis="y", visible=False)
         handles = [Patch(label=k, **series_style(i).bar()) for i, k in enumerate(kinds)]

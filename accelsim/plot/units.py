@@ -65,6 +65,8 @@ _PREFIXES: dict[str, tuple[tuple[float, str], ...]] = {
     "B": ((1.0, "B"), (2.0**10, "KiB"), (2.0**20, "MiB"), (2.0**30, "GiB")),
     "cycles": ((1.0, "cycles"), (1e3, "10³ cycles"), (1e6, "10⁶ cycles"), (1e9, "10⁹ cycles")),
 }
+# Any other unit (or none): powers of a thousand written as a multiplier, ``Count (×10⁶)``.
+_GENERIC = ((1.0, ""), (1e3, "×10³"), (1e6, "×10⁶"), (1e9, "×10⁹"), (1e12, "×10¹²"))
 
 
 @dataclass(frozen=True)
@@ -111,16 +113,34 @@ def _owner(parts: list[str]) -> str:
 
 
 def quantity(key: str, values: Iterable[float] = ()) -> Quantity:
-    """The label for ``key``, with an SI prefix that keeps ``values`` between 1 and 1000."""
+    """The label for ``key``, with an SI prefix that keeps ``values`` between 1 and 1000.
+
+    A key without a known unit (``describe`` says ``value``) is labelled by its words alone,
+    never ``(value)``; large values of it, or of a unit without prefixes, are scaled by a power
+    of a thousand that the label names (``Count (×10⁶)``, ``Clock (×10³ MHz)``).
+    """
     words, unit = describe(key)
-    if not unit:
-        return Quantity(words, unit)
+    if unit == "value":
+        unit = ""
     scale, shown = 1.0, unit
     ladder = _PREFIXES.get(unit)
-    finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
-    if ladder and finite:
+    finite = [abs(float(v)) for v in values if _finite(v)]
+    if finite:
         peak = max(finite)
-        for factor, prefixed in ladder:
-            if peak >= factor * 0.999 or factor == ladder[0][0]:
-                scale, shown = factor, prefixed
+        steps = ladder or _GENERIC
+        for factor, prefixed in steps:
+            if peak >= factor * 0.999 or factor == steps[0][0]:
+                scale = factor
+                shown = prefixed if ladder else " ".join(p for p in (prefixed, unit) if p)
+    if not shown:
+        return Quantity(words, "", scale)
     return Quantity(f"{words} ({shown})", shown, scale)
+
+
+def _finite(value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
