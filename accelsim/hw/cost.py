@@ -159,9 +159,9 @@ def fused_tensors(graph: TaskGraph, fusion: Fusion) -> frozenset[str]:
     return frozenset(fused)
 
 
-def operand_bytes(arch: Arch, op: Operand, feedback_bits: int | None = None) -> float:
-    bits = tensor_bits(arch, op.tensor, feedback_bits or arch.precision.weight)
-    return op.elements * bits / 8
+def operand_bytes(arch: Arch, op: Operand) -> float:
+    """Bytes of ``op`` at the chip's precision (feedback outside a store: weight width)."""
+    return op.elements * tensor_bits(arch, op.tensor, arch.precision.weight) / 8
 
 
 def _dram_bytes(task: Task, model: CostModel) -> float:

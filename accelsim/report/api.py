@@ -19,7 +19,7 @@ from typing import Any
 from accelsim.config.algorithms import ALGORITHMS
 from accelsim.config.arch import Arch, check_task_kinds, load_arch
 from accelsim.config.errors import ConfigError
-from accelsim.config.training import resolve_weight_delay
+from accelsim.config.training import WEIGHT_DELAYS, resolve_weight_delay
 from accelsim.config.workload import Workload, load_workload
 from accelsim.hw.area import chip_area, equal_area_scaling
 from accelsim.hw.cost import CostModel, TaskCost, cost_model, task_cost
@@ -124,7 +124,7 @@ def run(
         isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1
     ):
         raise ConfigError(None, "--iterations", "a positive integer", iterations)
-    if weight_delay is not None and weight_delay not in (0, 1):
+    if weight_delay is not None and weight_delay not in WEIGHT_DELAYS:
         raise ConfigError(None, "--weight-delay", "0 or 1", weight_delay)
     if pipeline_depth is not None and (not isinstance(pipeline_depth, int) or pipeline_depth < 1):
         raise ConfigError(None, "--pipeline-depth", "a positive integer", pipeline_depth)

@@ -80,8 +80,7 @@ def metrics(
             held.setdefault(task.layer, []).append((r.start, r.end))
             stalled.setdefault(task.layer, []).append(stall_interval(r, arch.double_buffered))
             mappings[task.name] = [
-                {"unit": arch.units[r.unit].name, **m.to_dict()}
-                for m in getattr(cost, "mappings", ())
+                {"unit": arch.units[r.unit].name, **m.to_dict()} for m in cost.mappings
             ]
     for layer, row in rows.items():
         # wall-clock cycles in which some task of the layer held a unit / waited for memory:

@@ -53,7 +53,7 @@ def chrome_trace(
                     "compute_cycles": r.compute_cycles,
                     "memory_wait_cycles": r.memory_wait,
                     "queued_cycles": r.queued,
-                    "mapping": [m.to_dict() for m in getattr(cost, "mappings", ())],
+                    "mapping": [m.to_dict() for m in cost.mappings],
                 },
             }
         )

@@ -93,7 +93,7 @@ def simulate(
     channel = FairShareChannel(env)
     policy = GatePolicy.of(schedule, graph)
     double_buffered = arch.double_buffered
-    latency = getattr(arch.dram, "latency_cycles", 0.0)
+    latency = arch.dram.latency_cycles
     tasks = graph.tasks
     done = [[env.event() for _ in tasks] for _ in range(iterations)]
     iteration_done = [env.all_of(row) for row in done]
