@@ -24,11 +24,13 @@ _COMMON = [
         "--pipeline-depth",
         type=click.IntRange(min=1),
         default=None,
-        help="Iterations in flight under pdfa (default: the chip's pipeline_depth).",
+        help="Iterations in flight when pipelined: pdfa, or dfa/hybrid with weight delay 1 "
+        "(default: the chip's pipeline_depth).",
     ),
     weight_delay_option(
-        "pdfa: the forward pass of iteration i reads the update of i-1-D (default: the "
-        "workload's training.weight_delay, else 1)."
+        "the forward pass of iteration i reads the update of i-1-D; 1 pipelines pdfa, dfa and "
+        "the hybrids (default: the workload's training.weight_delay, else 1 for pdfa and 0 "
+        "otherwise)."
     ),
     click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
 ]
@@ -55,7 +57,7 @@ def _common(func):
     type=click.IntRange(min=1),
     default=None,
     help="Consecutive iterations (default: enough for a steady state: 1 without a pipeline, "
-    "more under pdfa until the iteration spacing settles).",
+    "more when pipelined until the iteration spacing settles).",
 )
 @click.option(
     "--trace",
@@ -253,7 +255,7 @@ def render_simulation(doc: dict) -> str:
 def _steady_label(doc: dict) -> str:
     steady = doc["steady_state"]
     if steady["reached"]:
-        if doc["schedule"] == "pdfa":
+        if doc["pipeline_depth"] > 1:  # pipelined: pdfa, or dfa/hybrid with delay 1
             return (
                 f"(steady state over iterations {steady['warmup_iterations'] + 1}-"
                 f"{doc['iterations']}, weight delay {doc['weight_delay']})"

@@ -96,6 +96,30 @@ def train(
         click.echo(json.dumps(doc, indent=2))
         return
     click.echo(_table(result, delay))
+    routes = _routes(spec, result.algorithm)
+    if routes:
+        click.echo(routes)
+
+
+def _routes(spec, algorithm: str) -> str:
+    """Where each layer's error came from, for the presets whose defaults decide it (which
+    layers a hybrid trains by BP is the first thing its reader asks)."""
+    from accelsim.config.extensions import HYBRID_DEFAULT_RULE, PRESETS
+    from accelsim.lowering.presets import routes, settings_for
+
+    if algorithm not in PRESETS:
+        return ""
+    settings = settings_for(spec, algorithm)
+    names = [layer.name for layer in spec.param_layers]
+    parts = []
+    for name, (route, source) in zip(names, routes(names, algorithm, settings), strict=True):
+        origin = "e" if source == names[-1] else f"{source}'s error"
+        parts.append(f"{name} {route}" + (f" from {origin}" if route == "dfa" else ""))
+    note = ""
+    explicit = spec.training is not None and spec.training.extensions.bp_layers is not None
+    if algorithm == "hybrid-dfa" and not explicit:
+        note = f" [default bp_layers: {HYBRID_DEFAULT_RULE}]"
+    return "error routes: " + ", ".join(parts) + note
 
 
 def _delay_source(spec, algorithm: str, option: int | None) -> str:

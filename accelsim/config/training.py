@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from accelsim.config.algorithms import ALGORITHMS
@@ -55,60 +55,124 @@ class TrainingSpec:
     weight_delay: int | None = None
     # DFA extensions (sparse-dfa, modular-dfa, hybrid-dfa): see accelsim/config/extensions.py
     extensions: ExtensionSpec = ExtensionSpec()
+    # ``per_algorithm``: the settings each named algorithm trains with instead (its recipe)
+    recipes: tuple[AlgorithmRecipe, ...] = ()
+
+    def for_algorithm(self, algorithm: str) -> TrainingSpec:
+        """The settings ``algorithm`` trains with: its ``per_algorithm`` recipe when the
+        workload has one (pdfa falls back to dfa's), else these; ``algorithm`` set, the recipes
+        dropped. One resolution for the functional engine and the lowering (the optimizer
+        decides the update's cost)."""
+        # pdfa trains as dfa (with a weight delay): without a recipe of its own it takes dfa's
+        for name in (algorithm, "dfa") if algorithm == "pdfa" else (algorithm,):
+            for recipe in self.recipes:
+                if recipe.algorithm == name:
+                    return replace(recipe.training, algorithm=algorithm, recipes=())
+        return replace(self, algorithm=algorithm, recipes=())
+
+
+@dataclass(frozen=True)
+class AlgorithmRecipe:
+    """One entry of ``training.per_algorithm``: the whole settings ``algorithm`` trains with
+    (the section's keys, overridden by the entry's)."""
+
+    algorithm: str
+    training: TrainingSpec
+
+
+TRAINING_KEYS = (
+    "algorithm",
+    "optimizer",
+    "lr_schedule",
+    "feedback",
+    "epochs",
+    "seed",
+    "grad_clip",
+    "weight_delay",
+    "extensions",
+    "per_algorithm",
+)
+# what a recipe may change: how an algorithm is trained, not what is trained or for how long
+# (epochs, seed and weight delay stay common, so algorithms are compared on one budget)
+RECIPE_KEYS = ("optimizer", "lr_schedule", "feedback", "grad_clip", "extensions")
 
 
 def parse_training(section: Section, layers: Sequence[LayerSpec]) -> TrainingSpec:
-    section.reject_unknown(
-        (
-            "algorithm",
-            "optimizer",
-            "lr_schedule",
-            "feedback",
-            "epochs",
-            "seed",
-            "grad_clip",
-            "weight_delay",
-            "extensions",
-        )
-    )
-    opt = section.get_section("optimizer", default=None)
-    opt.reject_unknown(("type", "lr", "momentum", "betas", "eps", "weight_decay"))
-    betas = opt.get_list("betas", default=[0.9, 0.999])
-    if len(betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
-        raise opt.error("betas", "two numbers in [0, 1)", betas)
-    optimizer = OptimizerSpec(
-        type=opt.get_choice("type", ("sgd", "adam"), default="adam"),
-        lr=opt.get_float("lr", default=1e-3, minimum=0.0, exclusive_minimum=True),
-        momentum=opt.get_float("momentum", default=0.9, minimum=0.0, maximum=1.0),
-        beta1=float(betas[0]),
-        beta2=float(betas[1]),
-        eps=opt.get_float("eps", default=1e-8, minimum=0.0, exclusive_minimum=True),
-        weight_decay=opt.get_float("weight_decay", default=0.0, minimum=0.0),
-    )
-    sched = section.get_section("lr_schedule", default=None)
-    sched.reject_unknown(("type", "step_size", "gamma", "min_lr"))
-    schedule = ScheduleSpec(
-        type=sched.get_choice("type", ("constant", "step", "cosine"), default="constant"),
-        step_size=sched.get_int("step_size", default=1, minimum=1),
-        gamma=sched.get_float("gamma", default=0.1, minimum=0.0, maximum=1.0),
-        min_lr=sched.get_float("min_lr", default=0.0, minimum=0.0),
-    )
-    fb = section.get_section("feedback", default=None)
-    fb.reject_unknown(("conv_mode", "scale"))
-    feedback = FeedbackSpec(
-        conv_mode=fb.get_choice("conv_mode", ("dense", "conv"), default="dense"),
-        scale=fb.get_choice("scale", ("fan_in", "unit"), default="fan_in"),
-    )
-    return TrainingSpec(
+    section.reject_unknown(TRAINING_KEYS)
+    base = TrainingSpec(
         algorithm=section.get_choice("algorithm", ALGORITHMS, default="bp"),
-        optimizer=optimizer,
-        schedule=schedule,
-        feedback=feedback,
         epochs=section.get_int("epochs", default=1, minimum=1),
         seed=section.get_int("seed", default=0, minimum=0),
-        grad_clip=section.get_float("grad_clip", default=0.0, minimum=0.0),
         weight_delay=_weight_delay(section),
-        extensions=parse_extensions(section.get_section("extensions", default=None), layers),
+    )
+    spec = _settings(section, layers, base)
+    recipes = section.get_section("per_algorithm", default=None)
+    entries = []
+    for name in recipes.data:
+        if name not in ALGORITHMS:
+            raise recipes.error(None, "algorithm names from " + ", ".join(ALGORITHMS), name)
+        entry = recipes.get_section(name)
+        entry.reject_unknown(RECIPE_KEYS)
+        entries.append(AlgorithmRecipe(name, _settings(entry, layers, spec)))
+    return replace(spec, recipes=tuple(entries))
+
+
+def _settings(section: Section, layers: Sequence[LayerSpec], base: TrainingSpec) -> TrainingSpec:
+    """The recipe keys of ``section`` (RECIPE_KEYS), absent ones taken from ``base``."""
+    return replace(
+        base,
+        optimizer=_optimizer(section.get_section("optimizer", default=None), base.optimizer),
+        schedule=_schedule(section.get_section("lr_schedule", default=None), base.schedule),
+        feedback=_feedback(section.get_section("feedback", default=None), base.feedback),
+        grad_clip=section.get_float("grad_clip", default=base.grad_clip, minimum=0.0),
+        extensions=_merge_extensions(
+            base.extensions,
+            parse_extensions(section.get_section("extensions", default=None), layers),
+        ),
+    )
+
+
+def _optimizer(opt: Section, base: OptimizerSpec) -> OptimizerSpec:
+    opt.reject_unknown(("type", "lr", "momentum", "betas", "eps", "weight_decay"))
+    betas = opt.get_list("betas", default=[base.beta1, base.beta2])
+    if len(betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
+        raise opt.error("betas", "two numbers in [0, 1)", betas)
+    return OptimizerSpec(
+        type=opt.get_choice("type", ("sgd", "adam"), default=base.type),
+        lr=opt.get_float("lr", default=base.lr, minimum=0.0, exclusive_minimum=True),
+        momentum=opt.get_float("momentum", default=base.momentum, minimum=0.0, maximum=1.0),
+        beta1=float(betas[0]),
+        beta2=float(betas[1]),
+        eps=opt.get_float("eps", default=base.eps, minimum=0.0, exclusive_minimum=True),
+        weight_decay=opt.get_float("weight_decay", default=base.weight_decay, minimum=0.0),
+    )
+
+
+def _schedule(sched: Section, base: ScheduleSpec) -> ScheduleSpec:
+    sched.reject_unknown(("type", "step_size", "gamma", "min_lr"))
+    return ScheduleSpec(
+        type=sched.get_choice("type", ("constant", "step", "cosine"), default=base.type),
+        step_size=sched.get_int("step_size", default=base.step_size, minimum=1),
+        gamma=sched.get_float("gamma", default=base.gamma, minimum=0.0, maximum=1.0),
+        min_lr=sched.get_float("min_lr", default=base.min_lr, minimum=0.0),
+    )
+
+
+def _feedback(fb: Section, base: FeedbackSpec) -> FeedbackSpec:
+    fb.reject_unknown(("conv_mode", "scale"))
+    return FeedbackSpec(
+        conv_mode=fb.get_choice("conv_mode", ("dense", "conv"), default=base.conv_mode),
+        scale=fb.get_choice("scale", ("fan_in", "unit"), default=base.scale),
+    )
+
+
+def _merge_extensions(base: ExtensionSpec, override: ExtensionSpec) -> ExtensionSpec:
+    """``override``'s keys where set, ``base``'s otherwise."""
+    return ExtensionSpec(
+        **{
+            key: getattr(override, key) if getattr(override, key) is not None else value
+            for key, value in vars(base).items()
+        }
     )
 
 

@@ -8,6 +8,7 @@ per sample (no batch dimension): conv2d (C, H, W), conv1d (C, L), recurrent (T, 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ LAYER_TYPES = ("linear", *CONV_TYPES, *POOL_TYPES, "flatten", *RECURRENT_TYPES)
 # Upper bounds that keep every count downstream (MACs, bytes, cycles) a finite float: no real
 # network comes near them.
 MAX_BATCH = 2**20
+DEFAULT_BATCH = 32  # a dataset's batch_size when none is written
 MAX_DIM = 2**24  # one dimension: features, channels, hidden size, kernel, stride, padding
 MAX_RANK = 4  # dimensions of a per-sample shape: (F,), (C, L), (T, F), (C, H, W)
 MAX_ELEMENTS = 2**32  # elements of one per-sample tensor
@@ -114,13 +116,31 @@ def load_workload(
     require_training: bool = False,
     label: str | None = None,
 ) -> Workload:
-    """Read and validate a workload. ``input_shape`` overrides the dataset's (API use)."""
+    """Read and validate a workload.
+
+    ``input_shape`` (API use) overrides the dataset's per-sample shape. With ``input_shape`` the
+    ``dataset`` section may be left out: the workload then gets a nameless dataset (as a
+    simulation-only section would give) of that shape, batch size 32, whose class count is the
+    final layer's output size. Such a workload simulates and lowers like any other; it trains
+    only on data passed to ``fit(..., data=...)``, having no dataset to load.
+    """
     data, label = load_yaml_mapping(source, label)
     root = Section(data, label)
     root.reject_unknown(("name", "dataset", "layers", "training", "description"))
     name = root.get_str("name", default=Path(label).stem if label != "<dict>" else "workload")
-    dataset = _parse_dataset(root, input_shape)
-    layers = _parse_layers(root, dataset.input_shape)
+    shape = _given_shape(label, input_shape) if input_shape is not None else None
+    if root.has("dataset"):
+        dataset = _parse_dataset(root, shape)
+        layers = _parse_layers(root, dataset.input_shape)
+    elif shape is not None:
+        layers = _parse_layers(root, shape)
+        dataset = _shape_only_dataset(label, shape, layers)
+    else:
+        raise root.error(
+            "dataset",
+            "a dataset section (a dataset name, or input_shape and num_classes) or, from "
+            "Python, the input_shape= argument (required key missing)",
+        )
     last = layers[-1]
     if last.output_shape[-1] != dataset.num_classes or not last.has_params:
         raise ConfigError(
@@ -145,6 +165,36 @@ def load_workload(
     return Workload(name, label, dataset, tuple(layers), training)
 
 
+def _given_shape(label: str, input_shape: Any) -> tuple[int, ...]:
+    """The ``input_shape=`` argument, checked like a file's ``input_shape`` (NumPy integers,
+    e.g. from ``x.shape[1:]``, are accepted)."""
+    if not isinstance(input_shape, (list, tuple)):
+        raise ConfigError(
+            label, "input_shape argument", "a tuple of positive integers", input_shape
+        )
+    values = [
+        int(d) if isinstance(d, numbers.Integral) and not isinstance(d, bool) else d
+        for d in input_shape
+    ]
+    return _shape_from(Section({"input_shape argument": values}, label), "input_shape argument")
+
+
+def _shape_only_dataset(label: str, shape: tuple[int, ...], layers: list[LayerSpec]) -> DatasetSpec:
+    """The dataset of a workload without a ``dataset`` section, built with ``input_shape=``:
+    nameless (nothing to load, like a simulation-only section), that shape, the default batch
+    size, and the final layer's output size as the class count."""
+    last = layers[-1]
+    if not last.has_params or last.output_shape[-1] < 2:
+        raise ConfigError(
+            label,
+            f"layers[{len(layers) - 1}]",
+            "a final linear/conv/recurrent layer with at least 2 outputs (without a dataset "
+            "section its output size is the class count)",
+            f"{last.name} with output shape {list(last.output_shape)}",
+        )
+    return DatasetSpec("", DEFAULT_BATCH, shape, last.output_shape[-1])
+
+
 def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> DatasetSpec:
     section = root.get_section("dataset")
     name = section.get_str("name", default="")
@@ -159,7 +209,7 @@ def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> Datase
             options[key] = _option(section, key, default, info.bounds(key))
     else:
         section.reject_unknown(common)
-    batch_size = section.get_int("batch_size", default=32, minimum=1, maximum=MAX_BATCH)
+    batch_size = section.get_int("batch_size", default=DEFAULT_BATCH, minimum=1, maximum=MAX_BATCH)
     shape = _shape_from(section, "input_shape") if section.has("input_shape") else None
     if info is not None and info.input_shape:
         base = info.shape_of(options) if info.shape_of else info.input_shape
@@ -171,7 +221,7 @@ def _parse_dataset(root: Section, input_shape: tuple[int, ...] | None) -> Datase
             )
         shape = shape or base
     if input_shape is not None:
-        shape = tuple(int(d) for d in input_shape)
+        shape = input_shape
     if shape is None:
         raise section.error(
             "input_shape",

@@ -89,7 +89,8 @@ class _Lowering:
                 current = layer.name
             elif current is not None:
                 after[current].append(layer)
-        optimizer = optimizer_kind(getattr(wl.training, "optimizer", None))
+        training = wl.training.for_algorithm(self.algorithm) if wl.training else None
+        optimizer = optimizer_kind(getattr(training, "optimizer", None))
 
         fp: dict[str, int] = {}
         prev = None

@@ -45,7 +45,14 @@ class Network:
     ) -> Network:
         """Build from a workload file, an already-parsed dict or a ``Workload``.
 
-        ``input_shape`` (per sample, e.g. (1, 28, 28)) overrides the dataset's shape.
+        ``input_shape`` (per sample, e.g. (1, 28, 28)) overrides the dataset's shape. With it
+        the ``dataset`` section may be left out, e.g.
+        ``Network.from_spec({"layers": [{"type": "linear", "out_features": 10}]},
+        input_shape=(1, 28, 28))``: the workload then has a nameless dataset of that shape,
+        batch size 32, and as many classes as the final layer has outputs. Such a network
+        simulates like any other and trains with ``fit(net.workload, data=...)``; without
+        ``data`` there is nothing to load and ``fit`` raises ``ConfigError``. Neither a
+        ``dataset`` section nor ``input_shape`` is a ``ConfigError`` naming the ``dataset`` key.
         """
         if isinstance(source, Workload):
             if input_shape is not None and tuple(input_shape) != source.dataset.input_shape:
@@ -122,7 +129,11 @@ class Network:
         """The algorithm's plan with its fixed feedback arrays (drawn once, then cached)."""
         if algorithm not in self._plans:
             ctx = PlanContext(
-                self.layers, self.output_shape, self.training, self.seed, self.workload.source
+                self.layers,
+                self.output_shape,
+                self.training.for_algorithm(algorithm),
+                self.seed,
+                self.workload.source,
             )
             self._plans[algorithm] = build_plan(algorithm, ctx)
         return self._plans[algorithm]

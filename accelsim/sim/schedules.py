@@ -6,6 +6,10 @@
   backward units as soon as the loss is known; iterations still follow one another.
 - ``hybrid`` (modular-dfa, hybrid-dfa): the task graph mixes BP chains and DFA projections;
   iterations follow one another.
+- dfa and hybrid graphs trained with a weight delay of 1 (``training.weight_delay: 1`` or
+  ``--weight-delay 1``) are pipelined exactly like pdfa below (``pipelines``): the delay is
+  what makes the overlap legal, whichever layers train by BP. The gates are the same; how much
+  overlaps follows from the graph (a BP chain down to the first layer delays its update).
 - ``pdfa``: DFA whose next forward pass overlaps the current backward work. Two settings:
 
   * ``weight_delay`` d (0 or 1; the workload's ``training.weight_delay``, default 1 as on
@@ -58,11 +62,15 @@ def schedule_for(
     graph: TaskGraph, arch: Arch, depth: int | None = None, weight_delay: int = 0
 ) -> Schedule:
     """The schedule of ``graph`` on ``arch`` (``depth`` overrides the chip's pipeline_depth)."""
-    if graph.schedule != "pdfa":
-        # iterations are separated by a barrier: stale weights (a delay set for training) cost
-        # the same cycles as fresh ones, so the delay is only recorded
+    if not pipelines(graph.schedule, weight_delay):
+        # iterations are separated by a barrier: BP is the serialized baseline, and a DFA graph
+        # trained on fresh weights (delay 0) waits for its updates anyway
         return Schedule(graph.schedule, 1, weight_delay)
     depth = depth if depth is not None else arch.pipeline_depth
+    if graph.schedule != "pdfa" and depth < 2:
+        # a chip that keeps one set of activations cannot overlap: dfa and hybrid graphs run
+        # serialized there (pdfa asks for the pipeline by name, so it gets the error below)
+        return Schedule(graph.schedule, 1, weight_delay)
     if weight_delay > depth - 1:
         raise ConfigError(
             arch.source,
@@ -71,7 +79,15 @@ def schedule_for(
             f"{weight_delay} (or set training.weight_delay: 0)",
             depth,
         )
-    return Schedule("pdfa", depth, weight_delay)
+    return Schedule(graph.schedule, depth, weight_delay)
+
+
+def pipelines(schedule: str, weight_delay: int) -> bool:
+    """Does a graph of ``schedule`` overlap consecutive iterations? pdfa always (its default
+    delay is 1); dfa and hybrid graphs (dfa, sparse-dfa, modular-dfa, hybrid-dfa) when trained
+    with a weight delay of 1, which is what lets the next forward pass run before this update
+    lands; bp graphs (bp, fa) never: they are the BP-serialized baseline."""
+    return schedule == "pdfa" or (schedule in ("dfa", "hybrid") and weight_delay >= 1)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ import pytest
 import yaml
 from conftest import run_cli
 
+from accelsim.config.extensions import HYBRID_DEFAULT_RULE, placement
+from accelsim.config.workload import load_workload
+
 CNN = {
     "name": "tiny-cnn",
     "dataset": {
@@ -110,8 +113,9 @@ def test_each_preset_trains_and_reports_layer_stats(tmp_path, preset, spec):
         for name in direct:
             assert 0 < stats[name]["feedback_density"] <= 0.2
             assert stats[name]["feedback_bytes"] < stats[name]["feedback_dense_bytes"]
-    if preset == "hybrid-dfa":  # default: the top half by BP, the rest by DFA
-        assert direct == names[: len(names) // 2]
+    if preset == "hybrid-dfa":  # default: the layers of HYBRID_DEFAULT_RULE by BP, the rest DFA
+        bp = placement(HYBRID_DEFAULT_RULE, load_workload(spec).param_layers)
+        assert direct == [n for n in names[:-1] if n not in bp]
 
 
 def test_sparse_feedback_forms_by_layer_kind(tmp_path):

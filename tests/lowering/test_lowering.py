@@ -7,6 +7,7 @@ from itertools import pairwise
 import pytest
 
 from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.extensions import HYBRID_DEFAULT_RULE, placement
 from accelsim.config.workload import load_workload
 from accelsim.lowering import lower
 from accelsim.lowering.presets import FeedbackSettings, settings_for
@@ -123,12 +124,17 @@ def test_sparse_conv_feedback_is_a_dilated_kernel():
 
 def test_presets_of_modular_and_hybrid_dfa():
     """The engine's presets (docs/dfa-extensions.md): modules are pairs of consecutive
-    parameter layers counted from the output; hybrid trains the top half by BP."""
+    parameter layers counted from the output; hybrid's default placement is the rule
+    HYBRID_DEFAULT_RULE (chosen by measurement), and a rule in the workload routes by it."""
     wl = lenet()
     modules = (("conv1",), ("conv2", "fc1"), ("fc2", "fc3"))
     assert settings_for(wl, "modular-dfa").modules == modules
-    assert settings_for(wl, "hybrid-dfa").bp_layers == ("fc1", "fc2", "fc3")
-    hybrid = dict((name, route) for name, route, _ in lower(wl, "hybrid-dfa").routes)
+    default = placement(HYBRID_DEFAULT_RULE, wl.param_layers)
+    assert settings_for(wl, "hybrid-dfa").bp_layers == default
+    top = load_workload({**_lenet_dict(), "training": {"extensions": {"bp_layers": "top-half"}}})
+    # LeNet has 5 parameter layers: the top ceil(5 / 2) = 3 are fc1, fc2, fc3
+    assert settings_for(top, "hybrid-dfa").bp_layers == ("fc1", "fc2", "fc3")
+    hybrid = dict((name, route) for name, route, _ in lower(top, "hybrid-dfa").routes)
     assert hybrid == {"conv1": "dfa", "conv2": "dfa", "fc1": "bp", "fc2": "bp", "fc3": "loss"}
     modular = {name: (route, src) for name, route, src in lower(wl, "modular-dfa").routes}
     assert modular["fc1"] == ("bp", "fc2")  # module boundary crossed by BP

@@ -24,8 +24,8 @@ from accelsim.nn.algorithms.plan import Direct, FromAbove, Plan, PlanContext, So
 
 
 def build_extended(ctx: PlanContext, preset: str) -> Plan:
-    names = [layer.name for layer in ctx.param_layers]
-    settings = resolve_extensions(ctx.training, preset, names)
+    specs = [layer.spec for layer in ctx.param_layers]
+    settings = resolve_extensions(ctx.training, preset, specs)
     return plan_for(ctx, preset, settings)
 
 

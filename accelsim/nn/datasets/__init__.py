@@ -45,7 +45,8 @@ def load_dataset(spec: DatasetSpec, seed: int = 0, source: str | None = None) ->
             raise ConfigError(
                 source,
                 "dataset.name",
-                "a dataset to train on (simulation-only workloads name none)",
+                "a dataset to train on: a dataset section with a name, or from Python "
+                "fit(..., data=Dataset(...)) (simulation-only workloads name none)",
                 name or "no dataset",
             )
     except ConfigError as err:

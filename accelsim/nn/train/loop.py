@@ -159,7 +159,8 @@ def training_settings(
     for pdfa and 0 otherwise). ``accelsim train`` reports the delay from here, so what it
     prints is what ``fit`` used."""
     spec = workload.training or TrainingSpec()
-    overrides = {"algorithm": algorithm, "epochs": epochs, "seed": seed}
+    spec = spec.for_algorithm(algorithm or spec.algorithm)  # its per_algorithm recipe
+    overrides = {"epochs": epochs, "seed": seed}
     spec = replace(spec, **{k: v for k, v in overrides.items() if v is not None})
     if weight_delay is not None:
         spec = replace(
