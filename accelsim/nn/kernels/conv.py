@@ -135,11 +135,10 @@ def _per_block(p: int, n: int, threads: int) -> int:
     return max(1, min(-(-GEMM_MIN_COLUMNS // p), -(-n // threads)))
 
 
-# Stride-1 convolutions use shifted GEMMs (``_conv_shift``) when the group has at least this
-# many input channels: the per-tap GEMMs have K = C_in (forward) or M = C_in (data gradient),
-# and below these sizes im2col + one GEMM measured faster (LeNet's 1- and 3-channel inputs).
+# Stride-1 forward passes and weight gradients use shifted GEMMs (``_conv_shift``) when the
+# group has at least this many input channels: the per-tap GEMMs have K = C_in, and below this
+# im2col + one GEMM measured faster (LeNet's 1- and 3-channel inputs).
 SHIFT_MIN_CHANNELS = 4
-SHIFT_MIN_CHANNELS_DATA = 8
 
 
 def _tap_major(w: np.ndarray, groups: int) -> np.ndarray:
@@ -167,24 +166,31 @@ def choose_variant(
     dilation: Pair,
     groups: int,
 ) -> str:
-    """Which kernel computes ``op`` ("forward", "data" or "weight") for this convolution.
+    """Which kernel computes ``op`` ("forward", "data" or "weight") of this convolution.
 
-    The rule (measured; docs/kernels.md): ...
+    Measured on VGG-16 and small-CNN shapes (docs/kernels.md, "Kernel selection"):
+    small maps with a long reduction (Ho*Wo <= 16, Cg*kh*kw >= 256) take one wide GEMM per
+    block of samples ("batched"); otherwise the data gradient takes im2col + GEMM (the
+    shifted GEMMs measured 1.1-2.8x slower on every shape tried), and the forward pass and
+    weight gradient take the shifted GEMMs when the stride is 1 and a group has at least
+    ``SHIFT_MIN_CHANNELS`` input channels, im2col otherwise.
     """
+    if op not in OPS:
+        raise ValueError(f"unknown convolution op {op!r}; expected one of {OPS}")
     c = x_shape[1]
     kh, kw, ho, wo = _geometry(x_shape, w_shape, stride, padding, dilation)
     cg = c // groups
     if ho * wo <= BATCHED_MAX_POSITIONS and cg * kh * kw >= BATCHED_MIN_K:
         return "batched"
-    if tuple(stride) != (1, 1):
+    if op == "data" or tuple(stride) != (1, 1) or cg < SHIFT_MIN_CHANNELS:
         return "im2col"
-    if op == "data":
-        full = padding[0] <= (kh - 1) * dilation[0] and padding[1] <= (kw - 1) * dilation[1]
-        return "shift" if full and cg >= SHIFT_MIN_CHANNELS_DATA else "im2col"
-    return "shift" if cg >= SHIFT_MIN_CHANNELS else "im2col"
+    return "shift"
 
 
-BATCHED_MAX_POSITIONS = 64
+OPS = ("forward", "data", "weight")
+# The per-sample kernels' GEMMs have only Ho*Wo (or Ho*Wp) columns per sample; at 4x4 maps with
+# K = 2304..4608 the batched GEMM measured 1.0-1.7x faster, at 8x8 it was 0-30 % slower.
+BATCHED_MAX_POSITIONS = 16
 BATCHED_MIN_K = 256
 
 
