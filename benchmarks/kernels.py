@@ -28,6 +28,7 @@ import os
 import platform
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 import numba
@@ -462,6 +463,55 @@ def feedback_cases(batch: int, torch) -> dict:
     return cases
 
 
+# shapes of the variant table: CIFAR-sized convs of small CNNs and VGG-16, (C, Co, H=W)
+VARIANT_SHAPES = [
+    (32, 32, 16), (64, 64, 32), (64, 128, 16), (128, 128, 16), (32, 64, 8), (128, 256, 8),
+    (256, 256, 8), (512, 512, 4), (512, 512, 2),
+]  # fmt: skip
+
+
+def _variant_cells(batch: int, c: int, co: int, hw: int, repeats: int, clock) -> list[str]:
+    from accelsim.nn.kernels.conv import VARIANTS, choose_variant
+
+    geo = ((1, 1), (1, 1), (1, 1), 1)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, c, hw, hw)).astype(np.float32)
+    w = (rng.standard_normal((co, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+    b = np.zeros(co, np.float32)
+    dy = rng.standard_normal((batch, co, hw, hw)).astype(np.float32)
+    calls = {
+        "forward": lambda v: conv2d_forward(x, w, b, *geo, variant=v),
+        "data": lambda v: conv2d_backward_data(dy, w, x.shape, *geo, variant=v),
+        "weight": lambda v: conv2d_backward_weight(x, dy, w.shape, *geo, variant=v),
+    }
+    cells = []
+    for op in OPS:
+        t = fastest_alternating({v: partial(calls[op], v) for v in VARIANTS}, repeats, clock)
+        best = min(t.values())
+        pick = choose_variant(op, x.shape, w.shape, *geo)
+        cells += [f"{t[v]:.2f} ({t[v] / best:.2f}){'*' if v == pick else ''}" for v in VARIANTS]
+    return cells
+
+
+def variant_report(batches, threads: int, repeats: int, cpu_time: bool) -> str:
+    """Every kernel variant forced on every shape (3x3, stride 1, padding 1), ms and the ratio to
+    the fastest variant of that op and shape; '*' marks the variant the dispatcher picks."""
+    from accelsim.nn.kernels.conv import VARIANTS
+
+    numba.set_num_threads(threads)
+    clock = time.process_time if cpu_time else time.perf_counter
+    head = " | ".join(f"{op} {v}" for op in OPS for v in VARIANTS)
+    lines = [
+        f"| batch | layer | {head} |",
+        "| --- | --- |" + " ---: |" * (len(OPS) * len(VARIANTS)),
+    ]
+    for batch in batches:
+        for c, co, hw in VARIANT_SHAPES:
+            cells = _variant_cells(batch, c, co, hw, repeats, clock)
+            lines.append(f"| {batch} | {c}->{co} @{hw}x{hw} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def vgg_report(batches, threads: int, repeats: int, cpu_time: bool, torch) -> str:
     from threadpoolctl import threadpool_limits
 
@@ -525,7 +575,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--only", default="", help="substring filter on small-CNN case names")
-    ap.add_argument("--part", choices=("all", "small", "vgg"), default="all")
+    ap.add_argument("--part", choices=("all", "small", "vgg", "variants"), default="all")
     ap.add_argument("--batches", type=int, nargs="+", default=[16, 64], help="VGG-16 batches")
     ap.add_argument("--vgg-repeats", type=int, default=5)
     ap.add_argument(
@@ -535,6 +585,22 @@ def main() -> None:
     args = ap.parse_args()
     if args.part in ("all", "small"):
         small_part(args)
+    if args.part == "variants":
+        load_before = os.getloadavg()
+        text = variant_report(args.batches, args.threads, args.vgg_repeats, args.cpu_time)
+        clock = "process CPU time" if args.cpu_time else "wall time"
+        text = (
+            f"Kernel variants forced per op (3x3, stride 1, padding 1), ms and (ratio to the "
+            f"fastest variant); * = the dispatcher's pick. {args.threads} thread(s), {clock}, "
+            f"fastest of {args.vgg_repeats} alternating runs; load average before/after "
+            f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores.\n\n" + text
+        )
+        print(text)
+        if args.write_docs:
+            flags = f"--part variants --threads {args.threads}"
+            flags += " --cpu-time" if args.cpu_time else ""
+            body = f"Command: `python benchmarks/kernels.py {flags} --write-docs`.\n\n" + text
+            write_section(ROOT / "docs" / "performance.md", "kernels-variants", body)
     if args.part in ("all", "vgg"):
         load_before = os.getloadavg()
         text = vgg_report(args.batches, args.threads, args.vgg_repeats, args.cpu_time, torch)
