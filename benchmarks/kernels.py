@@ -1,12 +1,24 @@
-"""Benchmark of the convolution kernels and a LeNet training step: ours vs torch CPU vs numpy.
+"""Benchmark of the convolution kernels, LeNet and VGG-16 training steps: ours vs torch CPU.
 
-For each layer shape, times forward + backward-data + backward-weight (median of several
-repeats after warm-up) of: the numba kernels in accelsim.nn.kernels, torch CPU at the same thread
-count, and a plain numpy im2col implementation written below. Then a whole LeNet training step
-(forward, backward, SGD update). Prints a markdown table; --write-docs puts it into the
-``kernels`` section of docs/performance.md.
+Part 1 (small CNNs): for each layer shape, times forward + backward-data + backward-weight
+(median of several repeats after warm-up) of the numba kernels in accelsim.nn.kernels, torch
+CPU at the same thread count, and a plain numpy im2col implementation written below; then a
+whole LeNet training step (forward, backward, SGD update).
+
+Part 2 (VGG-16, ``workloads/vgg16_cifar10.yaml``, batch 16 and 64): a per-layer profile of each
+distinct conv shape, forward, backward-data and backward-weight timed separately against
+torch's ``conv2d`` and ``aten.convolution_backward`` (with the kernel variant our dispatcher
+picked); the whole BP step (``Network.loss_and_grads(x, y, "bp")``) and DFA step against
+torch's BP step (forward + cross-entropy + backward, same weights); and the DFA feedback
+projections B_l e of every layer (dense, CSR at density 0.1, grouped dilated conv). Ours and
+torch's runs alternate and the fastest of the repeats is kept. ResNet-20 is not profiled: graph
+(residual) workloads do not exist yet.
+
+Prints markdown tables; --write-docs puts them into the ``kernels`` and ``kernels-vgg``
+sections of docs/performance.md.
 
     python benchmarks/kernels.py [--threads 2] [--repeats 15] [--write-docs]
+    python benchmarks/kernels.py --part vgg --batches 16 64 --threads 1 --cpu-time
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ import os
 import platform
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 import numba
@@ -314,13 +327,302 @@ def table(rows, threads: int) -> str:
     return "\n".join(lines)
 
 
+# ---- VGG-16 per-layer profile and whole steps -----------------------------------------------
+
+VGG16_WORKLOAD = ROOT / "workloads" / "vgg16_cifar10.yaml"
+# distinct conv shapes of VGG-16 on 32x32 inputs: (C, Co, H=W, how many layers have it)
+VGG16_CONVS = [
+    (3, 64, 32, 1), (64, 64, 32, 1), (64, 128, 16, 1), (128, 128, 16, 1), (128, 256, 8, 1),
+    (256, 256, 8, 2), (256, 512, 4, 1), (512, 512, 4, 2), (512, 512, 2, 3),
+]  # fmt: skip
+OPS = ("forward", "data", "weight")
+
+
+def fastest_alternating(cases: dict, repeats: int, clock) -> dict:
+    """Fastest time (ms) of each callable over ``repeats`` rounds that run every callable once,
+    so ours and torch's runs see the same machine load; one warm-up round first."""
+    for fn in cases.values():
+        fn()
+    best = dict.fromkeys(cases, float("inf"))
+    for _ in range(repeats):
+        for key, fn in cases.items():
+            t0 = clock()
+            fn()
+            best[key] = min(best[key], clock() - t0)
+    return {key: 1e3 * v for key, v in best.items()}
+
+
+def vgg_layer_cases(c: int, co: int, hw: int, batch: int, torch) -> tuple[dict, dict]:
+    """Callables per (implementation, op) for one 3x3 padding-1 conv, and our chosen variants."""
+    from accelsim.nn.kernels.conv import choose_variant
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, c, hw, hw)).astype(np.float32)
+    w = (rng.standard_normal((co, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+    b = np.zeros(co, np.float32)
+    dy = rng.standard_normal((batch, co, hw, hw)).astype(np.float32)
+    geo = ((1, 1), (1, 1), (1, 1), 1)
+    variants = {op: choose_variant(op, x.shape, w.shape, *geo) for op in OPS}
+    cases = {
+        ("ours", "forward"): lambda: conv2d_forward(x, w, b, *geo),
+        ("ours", "data"): lambda: conv2d_backward_data(dy, w, x.shape, *geo),
+        ("ours", "weight"): lambda: conv2d_backward_weight(x, dy, w.shape, *geo),
+    }
+    if torch is not None:
+        xt, wt, bt, dyt = (torch.tensor(a) for a in (x, w, b, dy))
+
+        def backward(mask):
+            return lambda: torch.ops.aten.convolution_backward(
+                dyt, xt, wt, [co], [1, 1], [1, 1], [1, 1], False, [0, 0], 1, mask
+            )
+
+        cases[("torch", "forward")] = lambda: torch.nn.functional.conv2d(xt, wt, bt, 1, 1)
+        cases[("torch", "data")] = backward([True, False, False])
+        cases[("torch", "weight")] = backward([False, True, True])
+    return cases, variants
+
+
+def torch_vgg16(torch, net):
+    """torch.nn.Sequential VGG-16 with our Network's weights (same conv/linear order)."""
+    nn = torch.nn
+    modules = []
+    for layer in net.layers:
+        spec = layer.spec
+        if spec.kind == "conv":
+            modules.append(nn.Conv2d(spec.in_channels, spec.out_channels, 3, padding=1))
+        elif spec.kind == "linear":
+            if not any(isinstance(m, nn.Flatten) for m in modules):
+                modules.append(nn.Flatten())
+            modules.append(nn.Linear(spec.in_features, spec.out_features))
+        else:
+            modules.append(nn.MaxPool2d(2))
+            continue
+        with torch.no_grad():
+            modules[-1].weight.copy_(torch.tensor(layer.params["weight"]))
+            modules[-1].bias.copy_(torch.tensor(layer.params["bias"]))
+        if spec.activation == "relu":
+            modules.append(nn.ReLU())
+    return nn.Sequential(*modules)
+
+
+def vgg_step_cases(batch: int, torch) -> dict:
+    """One VGG-16 BP step and one DFA step (ours) and torch's BP step, gradients only."""
+    from accelsim.nn import Network
+
+    net = Network.from_spec(VGG16_WORKLOAD, seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
+    labels = rng.integers(0, 10, batch)
+    cases = {
+        "bp": lambda: net.loss_and_grads(x, labels, algorithm="bp"),
+        "dfa": lambda: net.loss_and_grads(x, labels, algorithm="dfa"),
+    }
+    if torch is not None:
+        model = torch_vgg16(torch, net)
+        xt, yt = torch.tensor(x), torch.tensor(labels)
+
+        def torch_step():
+            model.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(xt), yt).backward()
+
+        cases["torch"] = torch_step
+    return cases
+
+
+def feedback_cases(batch: int, torch) -> dict:
+    """B_l e for every VGG-16 layer's output (K = 10 classes): dense, CSR at density 0.1 and
+    grouped dilated conv (dilation 2, 2 groups) operators, and torch's dense e @ B^T."""
+    from accelsim.nn import Network
+    from accelsim.nn.algorithms.feedback import DenseFeedback
+    from accelsim.nn.algorithms.feedback_ops import CSRFeedback, DilatedConvFeedback
+    from accelsim.nn.kernels.sparse import random_csr
+
+    net = Network.from_spec(VGG16_WORKLOAD, seed=0)
+    rng = np.random.default_rng(0)
+    e = rng.standard_normal((batch, 10)).astype(np.float32)
+    targets = [layer.output_shape for layer in net.layers if layer.spec.kind in ("conv", "linear")]
+    dense = [DenseFeedback(rng.standard_normal((int(np.prod(t)), 10)), t) for t in targets]
+    csr = [CSRFeedback(random_csr(int(np.prod(t)), 10, 0.1, rng), t) for t in targets]
+    dilated = [
+        DilatedConvFeedback(
+            rng.standard_normal((t[0], 10, -(-t[1] // 2), -(-t[2] // 2))).astype(np.float32),
+            (2, 2), 2, t,
+        )
+        for t in targets
+        if len(t) == 3
+    ]  # fmt: skip
+    cases = {
+        "dense": lambda: [op.apply(e) for op in dense],
+        "csr 0.1": lambda: [op.apply(e) for op in csr],
+        "dilated d2 g2": lambda: [op.apply(e) for op in dilated],
+    }
+    if torch is not None:
+        et = torch.tensor(e)
+        mats = [torch.tensor(op.matrix) for op in dense]
+        cases["torch dense"] = lambda: [et @ m.T for m in mats]
+    return cases
+
+
+# shapes of the variant table: CIFAR-sized convs of small CNNs and VGG-16, (C, Co, H=W)
+VARIANT_SHAPES = [
+    (32, 32, 16), (64, 64, 32), (64, 128, 16), (128, 128, 16), (32, 64, 8), (128, 256, 8),
+    (256, 256, 8), (512, 512, 4), (512, 512, 2),
+]  # fmt: skip
+
+
+def _variant_cells(batch: int, c: int, co: int, hw: int, repeats: int, clock) -> list[str]:
+    from accelsim.nn.kernels.conv import VARIANTS, choose_variant
+
+    geo = ((1, 1), (1, 1), (1, 1), 1)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, c, hw, hw)).astype(np.float32)
+    w = (rng.standard_normal((co, c, 3, 3)) / np.sqrt(9 * c)).astype(np.float32)
+    b = np.zeros(co, np.float32)
+    dy = rng.standard_normal((batch, co, hw, hw)).astype(np.float32)
+    calls = {
+        "forward": lambda v: conv2d_forward(x, w, b, *geo, variant=v),
+        "data": lambda v: conv2d_backward_data(dy, w, x.shape, *geo, variant=v),
+        "weight": lambda v: conv2d_backward_weight(x, dy, w.shape, *geo, variant=v),
+    }
+    cells = []
+    for op in OPS:
+        t = fastest_alternating({v: partial(calls[op], v) for v in VARIANTS}, repeats, clock)
+        best = min(t.values())
+        pick = choose_variant(op, x.shape, w.shape, *geo)
+        cells += [f"{t[v]:.2f} ({t[v] / best:.2f}){'*' if v == pick else ''}" for v in VARIANTS]
+    return cells
+
+
+def variant_report(batches, threads: int, repeats: int, cpu_time: bool) -> str:
+    """Every kernel variant forced on every shape (3x3, stride 1, padding 1), ms and the ratio to
+    the fastest variant of that op and shape; '*' marks the variant the dispatcher picks."""
+    from accelsim.nn.kernels.conv import VARIANTS
+
+    numba.set_num_threads(threads)
+    clock = time.process_time if cpu_time else time.perf_counter
+    head = " | ".join(f"{op} {v}" for op in OPS for v in VARIANTS)
+    lines = [
+        f"| batch | layer | {head} |",
+        "| --- | --- |" + " ---: |" * (len(OPS) * len(VARIANTS)),
+    ]
+    for batch in batches:
+        for c, co, hw in VARIANT_SHAPES:
+            cells = _variant_cells(batch, c, co, hw, repeats, clock)
+            lines.append(f"| {batch} | {c}->{co} @{hw}x{hw} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def vgg_report(batches, threads: int, repeats: int, cpu_time: bool, torch) -> str:
+    from threadpoolctl import threadpool_limits
+
+    numba.set_num_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+    clock = time.process_time if cpu_time else time.perf_counter
+    out = []
+    # torch's own GEMMs use MKL with its thread count; numpy's BLAS (our DFA feedback GEMMs via
+    # numba use SciPy's) is limited to the same count for a like-for-like comparison
+    with threadpool_limits(threads, user_api="blas"):
+        for batch in batches:
+            out.append(_vgg_batch_report(batch, repeats, clock, torch))
+    return "\n\n".join(out)
+
+
+def _vgg_batch_report(batch: int, repeats: int, clock, torch) -> str:
+    lines = [
+        f"**Batch {batch}.** Per distinct conv shape (3x3, padding 1), ms of one call; "
+        "'x' = layers of that shape; ratio = ours / torch.",
+        "",
+        "| layer | x | variant f/d/w | fwd ours | fwd torch | fwd ratio | data ours | data torch "
+        "| data ratio | weight ours | weight torch | weight ratio |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    total = {"ours": 0.0, "torch": 0.0}
+    for c, co, hw, count in VGG16_CONVS:
+        cases, variants = vgg_layer_cases(c, co, hw, batch, torch)
+        t = fastest_alternating(cases, repeats, clock)
+        cells = []
+        for op in OPS:
+            a, b = t[("ours", op)], t.get(("torch", op))
+            cells += [ms(a), ms(b), ratio(a, b)]
+            total["ours"] += count * a
+            total["torch"] += count * (b or 0.0)
+        chosen = "/".join(variants[op] for op in OPS)
+        lines.append(f"| {c}->{co} @{hw}x{hw} | {count} | {chosen} | " + " | ".join(cells) + " |")
+    lines.append(
+        f"| all 13 conv layers, f+d+w | 13 | | {ms(total['ours'])} | {ms(total['torch'])} | "
+        f"{ratio(total['ours'], total['torch'])} | | | | | | |"
+    )
+    steps = fastest_alternating(vgg_step_cases(batch, torch), max(3, repeats // 2), clock)
+    feedback = fastest_alternating(feedback_cases(batch, torch), repeats, clock)
+    tb = steps.get("torch")
+    lines += [
+        "",
+        "| whole step (loss and gradients) | ours ms | torch BP ms | ours / torch BP |",
+        "| --- | ---: | ---: | ---: |",
+        f"| BP | {ms(steps['bp'])} | {ms(tb)} | {ratio(steps['bp'], tb)} |",
+        f"| DFA | {ms(steps['dfa'])} | {ms(tb)} | {ratio(steps['dfa'], tb)} |",
+        "",
+        "DFA feedback projections B_l e of all 16 layers (K = 10), ms: "
+        + ", ".join(f"{key} {ms(v)}" for key, v in feedback.items())
+        + ".",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--only", default="", help="substring filter on case names")
+    ap.add_argument("--only", default="", help="substring filter on small-CNN case names")
+    ap.add_argument("--part", choices=("all", "small", "vgg", "variants"), default="all")
+    ap.add_argument("--batches", type=int, nargs="+", default=[16, 64], help="VGG-16 batches")
+    ap.add_argument("--vgg-repeats", type=int, default=5)
+    ap.add_argument(
+        "--cpu-time", action="store_true", help="VGG part: process CPU time, not wall time"
+    )
     ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     args = ap.parse_args()
+    if args.part in ("all", "small"):
+        small_part(args)
+    if args.part == "variants":
+        load_before = os.getloadavg()
+        text = variant_report(args.batches, args.threads, args.vgg_repeats, args.cpu_time)
+        clock = "process CPU time" if args.cpu_time else "wall time"
+        text = (
+            f"Kernel variants forced per op (3x3, stride 1, padding 1), ms and (ratio to the "
+            f"fastest variant); * = the dispatcher's pick. {args.threads} thread(s), {clock}, "
+            f"fastest of {args.vgg_repeats} alternating runs; load average before/after "
+            f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores.\n\n" + text
+        )
+        print(text)
+        if args.write_docs:
+            flags = f"--part variants --threads {args.threads}"
+            flags += " --cpu-time" if args.cpu_time else ""
+            body = f"Command: `python benchmarks/kernels.py {flags} --write-docs`.\n\n" + text
+            write_section(ROOT / "docs" / "performance.md", "kernels-variants", body)
+    if args.part in ("all", "vgg"):
+        load_before = os.getloadavg()
+        text = vgg_report(args.batches, args.threads, args.vgg_repeats, args.cpu_time, torch)
+        clock = "process CPU time" if args.cpu_time else "wall time"
+        header = (
+            f"VGG-16 (`workloads/vgg16_cifar10.yaml`), float32, {args.threads} thread(s) for "
+            f"numba, torch and BLAS, {clock}, fastest of {args.vgg_repeats} alternating runs. "
+            f"Load average before/after {load_before[0]:.2f}/{os.getloadavg()[0]:.2f} on "
+            f"{os.cpu_count()} cores; torch {torch.__version__ if torch else 'absent'}."
+        )
+        text = header + "\n\n" + text
+        print(text)
+        if args.write_docs:
+            flags = f"--part vgg --threads {args.threads}" + (
+                " --cpu-time" if args.cpu_time else ""
+            )
+            section = "kernels-vgg" if not args.cpu_time else "kernels-vgg-cpu"
+            body = f"Command: `python benchmarks/kernels.py {flags} --write-docs`.\n\n" + text
+            write_section(ROOT / "docs" / "performance.md", section, body)
+
+
+def small_part(args) -> None:
     load_before = os.getloadavg()
     rows, errors = [], []
     named = [(layer[0], lambda layer=layer: layer_cases(layer, torch)) for layer in LAYERS]
@@ -352,7 +654,7 @@ def main() -> None:
         text += "\n\naccelsim.nn.Network step not measured: " + errors[0]
     print(text)
     if args.write_docs:
-        body = "Command: `python benchmarks/kernels.py --write-docs`.\n\n" + text
+        body = "Command: `python benchmarks/kernels.py --part small --write-docs`.\n\n" + text
         write_section(ROOT / "docs" / "performance.md", "kernels", body)
 
 

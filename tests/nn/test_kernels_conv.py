@@ -158,28 +158,23 @@ def test_im2col_path_with_several_samples_per_gemm_matches_reference(monkeypatch
     assert_close(db, dy.sum(axis=(0, 2, 3)), 1e-4)
 
 
-def test_shifted_gemm_and_im2col_paths_agree(monkeypatch):
-    from accelsim.nn.kernels import conv
-
+def test_shifted_gemm_and_im2col_paths_agree():
     stride = (1, 1)
-    x, w, b, _, p, d, g = make((3, 16, 9, 8, 12, (3, 2), (1, 1), (1, 2), (2, 1), 2), seed=8)
+    x, w, b, _, p, d, g = make((3, 16, 9, 8, 12, (3, 2), (1, 1), (1, 1), (2, 1), 2), seed=8)
     dy = (
         np.random.default_rng(9)
         .standard_normal(conv2d_forward(x, w, b, stride, p, d, g).shape)
         .astype(np.float32)
     )
 
-    def run():
+    def run(variant):
         return (
-            conv2d_forward(x, w, b, stride, p, d, g),
-            conv2d_backward_data(dy, w, x.shape, stride, p, d, g),
-            *conv2d_backward_weight(x, dy, w.shape, stride, p, d, g),
+            conv2d_forward(x, w, b, stride, p, d, g, variant=variant),
+            conv2d_backward_data(dy, w, x.shape, stride, p, d, g, variant=variant),
+            *conv2d_backward_weight(x, dy, w.shape, stride, p, d, g, variant=variant),
         )
 
-    fast = run()
-    monkeypatch.setattr(conv, "SHIFT_MIN_CHANNELS", 10**9)
-    monkeypatch.setattr(conv, "SHIFT_MIN_CHANNELS_DATA", 10**9)
-    for got, want in zip(fast, run(), strict=True):
+    for got, want in zip(run("shift"), run("im2col"), strict=True):
         assert_close(got, want.astype(np.float64))
 
 
@@ -226,3 +221,167 @@ def test_conv1d_matches_torch():
     assert_close(conv1d_forward(x, w, b, 2, 2, 1, 1), yt.detach().numpy())
     assert_close(conv1d_backward_data(dy, w, x.shape, 2, 2, 1, 1), xt.grad.numpy())
     assert_close(conv1d_backward_weight(x, dy, w.shape, 2, 2, 1, 1)[0], wt.grad.numpy())
+
+
+# ---- every kernel variant the dispatcher can pick, forced, against the references ----------
+
+from accelsim.nn.kernels import _conv_batched  # noqa: E402
+from accelsim.nn.kernels.conv import VARIANTS, choose_variant  # noqa: E402
+
+
+def _variant_applies(variant, case, op):
+    """The shift variant needs stride 1 (and, for the data gradient, padding <= (k-1)*d)."""
+    _, _, _, _, _, k, s, p, d, _ = case
+    if variant != "shift":
+        return True
+    if tuple(s) != (1, 1):
+        return False
+    return op != "data" or (p[0] <= (k[0] - 1) * d[0] and p[1] <= (k[1] - 1) * d[1])
+
+
+def _finite_difference_grads(x64, w64, b64, s, p, d, g, dy):
+    """d/dx and d/dw of sum(reference_conv2d * dy) by central differences (float64)."""
+
+    def loss_x(v):
+        return float((reference_conv2d(v, w64, b64, s, p, d, g) * dy).sum())
+
+    def loss_w(v):
+        return float((reference_conv2d(x64, v, b64, s, p, d, g) * dy).sum())
+
+    return numeric_grad(loss_x, x64.copy()), numeric_grad(loss_w, w64.copy())
+
+
+VARIANT_CASES = [(v, i) for v in VARIANTS for i in range(len(CASES))]
+
+
+@pytest.mark.parametrize(
+    ("variant", "index"), VARIANT_CASES, ids=[f"{v}-case{i}" for v, i in VARIANT_CASES]
+)
+def test_each_variant_matches_loop_reference_and_finite_differences(variant, index):
+    case = CASES[index]
+    x, w, b, s, p, d, g = make(case, seed=20 + index)
+    x64, w64, b64 = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
+    want = reference_conv2d(x64, w64, b64, s, p, d, g)
+    dy = np.random.default_rng(21).standard_normal(want.shape)
+    dy32 = dy.astype(np.float32)
+    want_dx, want_dw = _finite_difference_grads(x64, w64, b64, s, p, d, g, dy)
+    if _variant_applies(variant, case, "forward"):
+        assert_close(conv2d_forward(x, w, b, s, p, d, g, variant=variant), want)
+        dw, db = conv2d_backward_weight(x, dy32, w.shape, s, p, d, g, variant=variant)
+        assert_close(dw, want_dw, rel=1e-4)
+        assert_close(db, dy.sum(axis=(0, 2, 3)), rel=1e-4)
+    if _variant_applies(variant, case, "data"):
+        dx = conv2d_backward_data(dy32, w, x.shape, s, p, d, g, variant=variant)
+        assert_close(dx, want_dx, rel=1e-4)
+
+
+def test_shift_variant_refuses_what_it_cannot_compute():
+    x, w, b, s, p, d, g = make(CASES[0])  # stride (2, 1)
+    with pytest.raises(ValueError, match="stride 1"):
+        conv2d_forward(x, w, b, s, p, d, g, variant="shift")
+    with pytest.raises(ValueError, match="unknown convolution variant"):
+        conv2d_forward(x, w, b, s, p, d, g, variant="winograd")
+    with pytest.raises(ValueError, match="unknown convolution op"):
+        choose_variant("backward", x.shape, w.shape, s, p, d, g)
+
+
+# Shapes the default rule sends to the batched variant: small maps, K = Cg*kh*kw large.
+BATCHED_CASES = [
+    (3, 64, 4, 4, 32, (3, 3), (1, 1), (1, 1), (1, 1), 1),  # VGG-like 4x4
+    (2, 64, 5, 5, 24, (3, 3), (2, 2), (1, 1), (1, 1), 2),  # stride 2, groups
+    (3, 96, 4, 4, 12, (3, 3), (1, 1), (1, 2), (2, 2), 3),  # dilation, padding, groups
+    (4, 40, 3, 3, 40, (3, 3), (1, 1), (1, 1), (1, 1), 1),  # 3x3 maps
+]
+
+
+@pytest.mark.parametrize("case", BATCHED_CASES, ids=[f"b{i}" for i in range(len(BATCHED_CASES))])
+def test_default_rule_picks_batched_and_it_matches_reference(case):
+    x, w, b, s, p, d, g = make(case, seed=30)
+    for op, shape in (("forward", x.shape), ("data", x.shape), ("weight", x.shape)):
+        assert choose_variant(op, shape, w.shape, s, p, d, g) == "batched"
+    x64, w64, b64 = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
+    want = reference_conv2d(x64, w64, b64, s, p, d, g)
+    assert_close(conv2d_forward(x, w, b, s, p, d, g), want)
+    dy = np.random.default_rng(31).standard_normal(want.shape)
+    dx = conv2d_backward_data(dy.astype(np.float32), w, x.shape, s, p, d, g)
+    dw, db = conv2d_backward_weight(x, dy.astype(np.float32), w.shape, s, p, d, g)
+    want_dx, want_dw = _finite_difference_grads(x64, w64, b64, s, p, d, g, dy)
+    assert_close(dx, want_dx, rel=1e-4)
+    assert_close(dw, want_dw, rel=1e-4)
+    assert_close(db, dy.sum(axis=(0, 2, 3)), rel=1e-4)
+
+
+@pytest.mark.parametrize("block_floats", [1, 2 * 64 * 9 * 16])
+def test_batched_variant_over_several_sample_blocks_matches_one_block(monkeypatch, block_floats):
+    """Blocks of 1 and of 2 samples (5 samples: a shorter last block) accumulate dW across
+    blocks with beta = 1; they must agree with the reference computed in one block."""
+    case = (5, 64, 4, 4, 16, (3, 3), (1, 1), (1, 1), (1, 1), 1)
+    x, w, b, s, p, d, g = make(case, seed=40)
+    dy = np.random.default_rng(41).standard_normal((5, 16, 4, 4)).astype(np.float32)
+    one = (
+        conv2d_forward(x, w, b, s, p, d, g, variant="batched"),
+        conv2d_backward_data(dy, w, x.shape, s, p, d, g, variant="batched"),
+        *conv2d_backward_weight(x, dy, w.shape, s, p, d, g, variant="batched"),
+    )
+    monkeypatch.setattr(_conv_batched, "COL_BUDGET_FLOATS", block_floats)
+    assert _conv_batched.samples_per_block(5, 64 * 9, 16) < 5
+    several = (
+        conv2d_forward(x, w, b, s, p, d, g, variant="batched"),
+        conv2d_backward_data(dy, w, x.shape, s, p, d, g, variant="batched"),
+        *conv2d_backward_weight(x, dy, w.shape, s, p, d, g, variant="batched"),
+    )
+    for got, want in zip(several, one, strict=True):
+        assert_close(got, want.astype(np.float64))
+
+
+def test_batched_variant_is_deterministic():
+    x, w, b, s, p, d, g = make(BATCHED_CASES[0], seed=50)
+    dy = np.random.default_rng(51).standard_normal((3, 32, 4, 4)).astype(np.float32)
+    first = conv2d_backward_weight(x, dy, w.shape, s, p, d, g)
+    for _ in range(3):
+        again = conv2d_backward_weight(x, dy, w.shape, s, p, d, g)
+        np.testing.assert_array_equal(again[0], first[0])
+        np.testing.assert_array_equal(again[1], first[1])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_conv1d_each_variant_matches_reference(variant):
+    rng = np.random.default_rng(60)
+    x = rng.standard_normal((3, 32, 9)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    stride = 1 if variant == "shift" else 2
+    s, p, d, g = stride, 2, 2, 2
+
+    def ref(xv, wv):
+        return reference_conv2d(xv[:, :, None], wv[:, :, None], b, (1, s), (0, p), (1, d), g)[
+            :, :, 0
+        ]
+
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    y = conv1d_forward(x, w, b, s, p, d, g, variant=variant)
+    assert_close(y, ref(x64, w64))
+    dy = rng.standard_normal(y.shape)
+    dx = conv1d_backward_data(dy.astype(np.float32), w, x.shape, s, p, d, g, variant=variant)
+    dw, db = conv1d_backward_weight(x, dy.astype(np.float32), w.shape, s, p, d, g, variant=variant)
+    assert_close(dx, numeric_grad(lambda v: float((ref(v, w64) * dy).sum()), x64.copy()), 1e-4)
+    assert_close(dw, numeric_grad(lambda v: float((ref(x64, v) * dy).sum()), w64.copy()), 1e-4)
+    assert_close(db, dy.sum(axis=(0, 2)), 1e-4)
+
+
+@pytest.mark.parametrize("case", BATCHED_CASES[:3], ids=["tb0", "tb1", "tb2"])
+def test_batched_variant_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    x, w, b, s, p, d, g = make(case, seed=70)
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, wt, bt, s, p, d, g)
+    dy = np.random.default_rng(71).standard_normal(tuple(yt.shape)).astype(np.float32)
+    yt.backward(torch.tensor(dy))
+    assert_close(conv2d_forward(x, w, b, s, p, d, g, variant="batched"), yt.detach().numpy())
+    dx = conv2d_backward_data(dy, w, x.shape, s, p, d, g, variant="batched")
+    assert_close(dx, xt.grad.numpy())
+    dw, db = conv2d_backward_weight(x, dy, w.shape, s, p, d, g, variant="batched")
+    assert_close(dw, wt.grad.numpy())
+    assert_close(db, bt.grad.numpy())

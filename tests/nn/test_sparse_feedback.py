@@ -160,3 +160,36 @@ def test_dilation_for_density_per_spatial_rank():
     assert dilation_for(0.1, (8, 8)) == (3, 3)
     assert dilation_for(0.1, (20,)) == (10,)
     assert dilation_for(0.01, (5,)) == (5,)  # capped at the map size
+
+
+@pytest.mark.parametrize("density", [0.5, 0.02])  # 0.02 of 10 columns: most rows are empty
+def test_dense_csr_t_at_vgg_scale_split_over_threads_equals_dense_reference(density):
+    """Enough rows and samples that the kernel runs on several threads (rows split)."""
+    rng = np.random.default_rng(8)
+    a = random_csr(20000, 10, density, rng)
+    e = rng.standard_normal((64, 10)).astype(np.float32)
+    want = e.astype(np.float64) @ a.to_dense().T.astype(np.float64)
+    got = dense_csr_t(e, a)
+    assert got.shape == (64, 20000) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(dense_csr_t(e, a), got)  # deterministic
+
+
+@pytest.mark.parametrize(
+    "small_shape,dilation,size",
+    [
+        ((2, 3, 3, 2), (2, 3), (5, 6)),
+        ((1, 2, 4), (3,), (11,)),
+        ((4, 64, 64, 64), (2, 2), (128, 127)),
+    ],
+)
+def test_block_upsample_equals_naive_loop(small_shape, dilation, size):
+    from accelsim.nn.kernels.upsample import block_upsample
+
+    small = np.random.default_rng(9).standard_normal(small_shape).astype(np.float32)
+    got = block_upsample(small, dilation, size)
+    want = np.empty((*small_shape[:2], *size), np.float32)
+    for index in np.ndindex(*size):
+        src = tuple(i // d for i, d in zip(index, dilation, strict=True))
+        want[(slice(None), slice(None), *index)] = small[(slice(None), slice(None), *src)]
+    np.testing.assert_array_equal(got, want)

@@ -33,7 +33,9 @@ from accelsim.nn.algorithms.feedback import (
     feedback_std,
     gaussian,
 )
+from accelsim.nn.kernels.linear import matmul
 from accelsim.nn.kernels.sparse import CSRMatrix, dense_csr_t, random_csr
+from accelsim.nn.kernels.upsample import block_upsample
 
 OUTPUT = "output"  # the output-error signal (same name as accelsim.nn.algorithms.plan.OUTPUT)
 
@@ -141,12 +143,17 @@ class DilatedConvFeedback(FeedbackOperator):
         small = np.empty((n, channels, *self.taps), np.float32)
         flat = small.reshape(n, self.groups, -1)
         for g, ks in enumerate(self._class_groups):
-            flat[:, g] = e[:, ks] @ self._blocks[g]
-        out = small
+            # NumPy's multi-threaded BLAS on these K = |classes of g| products took 30 ms
+            # instead of 1 on the loaded 2-core machine (VGG-16 conv1_2, batch 16)
+            flat[:, g] = matmul(e[:, ks], self._blocks[g])
+        spatial = self.target_shape[1:]
+        if len(spatial) <= 2:
+            return block_upsample(small, self.dilation, spatial)
+        out = small  # 3-D maps: no kernel of their own (no workload has them)
         for axis, d in enumerate(self.dilation, start=2):
             if d > 1:
                 out = np.repeat(out, d, axis=axis)
-        crop = tuple(slice(0, size) for size in self.target_shape[1:])
+        crop = tuple(slice(0, size) for size in spatial)
         return np.ascontiguousarray(out[(slice(None), slice(None), *crop)])
 
     def arrays(self) -> dict[str, np.ndarray]:

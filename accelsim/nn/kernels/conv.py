@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from accelsim.nn.kernels import _conv_batched as batched
 from accelsim.nn.kernels import _conv_shift as shift
 from accelsim.nn.kernels._im2col import col2im, im2col, out_size
 from accelsim.nn.kernels._threads import kernel_blas_single_threaded, num_threads
@@ -134,11 +135,10 @@ def _per_block(p: int, n: int, threads: int) -> int:
     return max(1, min(-(-GEMM_MIN_COLUMNS // p), -(-n // threads)))
 
 
-# Stride-1 convolutions use shifted GEMMs (``_conv_shift``) when the group has at least this
-# many input channels: the per-tap GEMMs have K = C_in (forward) or M = C_in (data gradient),
-# and below these sizes im2col + one GEMM measured faster (LeNet's 1- and 3-channel inputs).
+# Stride-1 forward passes and weight gradients use shifted GEMMs (``_conv_shift``) when the
+# group has at least this many input channels: the per-tap GEMMs have K = C_in, and below this
+# im2col + one GEMM measured faster (LeNet's 1- and 3-channel inputs).
 SHIFT_MIN_CHANNELS = 4
-SHIFT_MIN_CHANNELS_DATA = 8
 
 
 def _tap_major(w: np.ndarray, groups: int) -> np.ndarray:
@@ -152,6 +152,60 @@ def _work(n: int, co: int, kg: int, p: int) -> int:
     """Rough cost of one pass in multiply-add units: the GEMM plus the column copy, which costs
     about as much per element as ten multiply-adds in BLAS."""
     return n * kg * p * (co + 10)
+
+
+VARIANTS = ("shift", "im2col", "batched")
+
+
+def choose_variant(
+    op: str,
+    x_shape: tuple,
+    w_shape: tuple,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    groups: int,
+) -> str:
+    """Which kernel computes ``op`` ("forward", "data" or "weight") of this convolution.
+
+    Measured on VGG-16 and small-CNN shapes (docs/kernels.md, "Kernel selection"):
+    small maps with a long reduction (Ho*Wo <= 16, Cg*kh*kw >= 256) take one wide GEMM per
+    block of samples ("batched"); otherwise the data gradient takes im2col + GEMM (the
+    shifted GEMMs measured 1.1-2.8x slower on every shape tried), and the forward pass and
+    weight gradient take the shifted GEMMs when the stride is 1 and a group has at least
+    ``SHIFT_MIN_CHANNELS`` input channels, im2col otherwise.
+    """
+    if op not in OPS:
+        raise ValueError(f"unknown convolution op {op!r}; expected one of {OPS}")
+    c = x_shape[1]
+    kh, kw, ho, wo = _geometry(x_shape, w_shape, stride, padding, dilation)
+    cg = c // groups
+    if ho * wo <= BATCHED_MAX_POSITIONS and cg * kh * kw >= BATCHED_MIN_K:
+        return "batched"
+    if op == "data" or tuple(stride) != (1, 1) or cg < SHIFT_MIN_CHANNELS:
+        return "im2col"
+    return "shift"
+
+
+OPS = ("forward", "data", "weight")
+# The per-sample kernels' GEMMs have only Ho*Wo (or Ho*Wp) columns per sample; at 4x4 maps with
+# K = 2304..4608 the batched GEMM measured 1.0-1.7x faster, at 8x8 it was 0-30 % slower.
+BATCHED_MAX_POSITIONS = 16
+BATCHED_MIN_K = 256
+
+
+def _check_variant(variant: str, op: str, stride, padding, dilation, kh: int, kw: int) -> None:
+    """Reject a forced variant that cannot compute this convolution."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown convolution variant {variant!r}; expected one of {VARIANTS}")
+    if variant != "shift":
+        return
+    if tuple(stride) != (1, 1):
+        raise ValueError("the shift variant needs stride 1")
+    if op == "data" and (
+        padding[0] > (kh - 1) * dilation[0] or padding[1] > (kw - 1) * dilation[1]
+    ):
+        raise ValueError("the shift variant's data gradient needs padding <= (k - 1) * dilation")
 
 
 def _geometry(x_shape, w_shape, stride, padding, dilation):
@@ -170,8 +224,12 @@ def conv2d_forward(
     padding: Pair,
     dilation: Pair,
     groups: int,
+    *,
+    variant: str | None = None,
 ) -> np.ndarray:
-    """y = conv2d(x, w) + b for x (N, C, H, W), w (Co, C//groups, kh, kw) -> y (N, Co, Ho, Wo)."""
+    """y = conv2d(x, w) + b for x (N, C, H, W), w (Co, C//groups, kh, kw) -> y (N, Co, Ho, Wo).
+
+    ``variant`` forces one of ``VARIANTS`` (tests); by default :func:`choose_variant` picks."""
     n, c, h, wid = x.shape
     co = w.shape[0]
     kh, kw, ho, wo = _geometry(x.shape, w.shape, stride, padding, dilation)
@@ -182,7 +240,23 @@ def conv2d_forward(
     y = np.empty((n, groups, co // groups, ho * wo), np.float32)
     threads = num_threads(n, _work(n, co, w3.shape[2], ho * wo))
     kernel_blas_single_threaded()
-    if tuple(stride) == (1, 1) and c // groups >= SHIFT_MIN_CHANNELS:
+    variant = variant or choose_variant(
+        "forward", x.shape, w.shape, stride, padding, dilation, groups
+    )
+    _check_variant(variant, "forward", stride, padding, dilation, kh, kw)
+    if variant == "batched":
+        per = batched.samples_per_block(n, w3.shape[2], ho * wo)
+        geo = (kh, kw, *stride, *padding, *dilation, ho, wo)
+        batched.forward(
+            x4,
+            w3,
+            bias,
+            *geo,
+            num_threads(co // groups, _work(n, co, w3.shape[2], ho * wo)),
+            per,
+            y,
+        )
+    elif variant == "shift":
         wt4 = _tap_major(w, groups)
         if threads == 1:  # no parallel region: waking idle workers can cost ms under load
             shift.forward_block(x4, wt4, bias, kh, kw, *padding, *dilation, ho, wo, 0, n, y)
@@ -206,6 +280,8 @@ def conv2d_backward_data(
     padding: Pair,
     dilation: Pair,
     groups: int,
+    *,
+    variant: str | None = None,
 ) -> np.ndarray:
     """dx = d loss / d x of conv2d, given dy (N, Co, Ho, Wo) and w; returns (N, C, H, W)."""
     n, c, h, wid = x_shape
@@ -216,9 +292,17 @@ def conv2d_backward_data(
     wt3 = np.ascontiguousarray(w3.transpose(0, 2, 1))
     dx = np.empty((n, groups, c // groups, h, wid), np.float32)
     threads = num_threads(n, _work(n, co, wt3.shape[1], ho * wo))
-    full = padding[0] <= (kh - 1) * dilation[0] and padding[1] <= (kw - 1) * dilation[1]
     kernel_blas_single_threaded()
-    if tuple(stride) == (1, 1) and full and c // groups >= SHIFT_MIN_CHANNELS_DATA:
+    variant = variant or choose_variant("data", x_shape, w.shape, stride, padding, dilation, groups)
+    _check_variant(variant, "data", stride, padding, dilation, kh, kw)
+    if variant == "batched":
+        per = batched.samples_per_block(n, wt3.shape[1], ho * wo)
+        geo = (kh, kw, *stride, *padding, *dilation, ho, wo)
+        w3c = np.ascontiguousarray(w3)
+        batched.backward_data(
+            dy4, w3c, *geo, num_threads(c // groups, _work(n, co, wt3.shape[1], ho * wo)), per, dx
+        )
+    elif variant == "shift":
         dy5 = dy4.reshape(n, groups, co // groups, ho, wo)
         wt4 = _tap_major(w, groups)
         geo = (kh, kw, *padding, *dilation, h, wid)
@@ -244,6 +328,8 @@ def conv2d_backward_weight(
     padding: Pair,
     dilation: Pair,
     groups: int,
+    *,
+    variant: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(dW (Co, C//groups, kh, kw), db (Co,)) of conv2d from x and dy."""
     n, c, h, wid = x.shape
@@ -253,9 +339,23 @@ def conv2d_backward_weight(
     dy4 = np.ascontiguousarray(dy, np.float32).reshape(n, groups, co // groups, ho * wo)
     kg = (c // groups) * kh * kw
     threads = num_threads(n, _work(n, co, kg, ho * wo))
-    db_parts = np.empty((threads, co), np.float32)
     cg, cog = c // groups, co // groups
-    if tuple(stride) == (1, 1) and cg >= SHIFT_MIN_CHANNELS:
+    variant = variant or choose_variant(
+        "weight", x.shape, w_shape, stride, padding, dilation, groups
+    )
+    _check_variant(variant, "weight", stride, padding, dilation, kh, kw)
+    if variant == "batched":
+        kernel_blas_single_threaded()
+        dw3 = np.empty((groups, cog, kg), np.float32)
+        db = np.empty(co, np.float32)
+        per = batched.samples_per_block(n, kg, ho * wo)
+        geo = (kh, kw, *stride, *padding, *dilation, ho, wo)
+        batched.backward_weight(
+            x4, dy4, *geo, num_threads(cog, _work(n, co, kg, ho * wo)), per, dw3, db
+        )
+        return dw3.reshape(w_shape), db
+    db_parts = np.empty((threads, co), np.float32)
+    if variant == "shift":
         dw_parts = np.empty((threads, groups, kh * kw, cog, cg), np.float32)
         dy5 = dy4.reshape(n, groups, cog, ho, wo)
         kernel_blas_single_threaded()
@@ -288,28 +388,34 @@ def _pairs1(stride, padding, dilation) -> tuple[Pair, Pair, Pair]:
     return (1, _as1(stride)), (0, _as1(padding)), (1, _as1(dilation))
 
 
-def conv1d_forward(x, w, b, stride, padding, dilation, groups: int) -> np.ndarray:
+def conv1d_forward(
+    x, w, b, stride, padding, dilation, groups: int, *, variant: str | None = None
+) -> np.ndarray:
     """conv1d for x (N, C, L), w (Co, C//groups, k) -> (N, Co, Lo); ints or 1-tuples."""
     s, p, d = _pairs1(stride, padding, dilation)
-    y = conv2d_forward(x[:, :, None, :], w[:, :, None, :], b, s, p, d, groups)
+    y = conv2d_forward(x[:, :, None, :], w[:, :, None, :], b, s, p, d, groups, variant=variant)
     return y.reshape(y.shape[0], y.shape[1], y.shape[3])
 
 
-def conv1d_backward_data(dy, w, x_shape: tuple, stride, padding, dilation, groups: int):
+def conv1d_backward_data(
+    dy, w, x_shape: tuple, stride, padding, dilation, groups: int, *, variant: str | None = None
+) -> np.ndarray:
     """dx (N, C, L) of conv1d."""
     s, p, d = _pairs1(stride, padding, dilation)
     n, c, length = x_shape
     dx = conv2d_backward_data(
-        dy[:, :, None, :], w[:, :, None, :], (n, c, 1, length), s, p, d, groups
+        dy[:, :, None, :], w[:, :, None, :], (n, c, 1, length), s, p, d, groups, variant=variant
     )
     return dx.reshape(x_shape)
 
 
-def conv1d_backward_weight(x, dy, w_shape: tuple, stride, padding, dilation, groups: int):
+def conv1d_backward_weight(
+    x, dy, w_shape: tuple, stride, padding, dilation, groups: int, *, variant: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(dW (Co, C//groups, k), db (Co,)) of conv1d."""
     s, p, d = _pairs1(stride, padding, dilation)
     co, cg, k = w_shape
     dw, db = conv2d_backward_weight(
-        x[:, :, None, :], dy[:, :, None, :], (co, cg, 1, k), s, p, d, groups
+        x[:, :, None, :], dy[:, :, None, :], (co, cg, 1, k), s, p, d, groups, variant=variant
     )
     return dw.reshape(w_shape), db

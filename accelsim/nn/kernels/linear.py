@@ -63,6 +63,12 @@ def linear_backward_data(dy: np.ndarray, w: np.ndarray) -> np.ndarray:
     return _matmul(_c32(dy), _c32(w))
 
 
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b in float32 for 2-D a (M, K), b (K, N), with the kernels' thread policy (rows split
+    over numba threads, single-threaded BLAS) instead of NumPy's own BLAS threads."""
+    return _matmul(_c32(a), _c32(b))
+
+
 def linear_backward_weight(x: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(dW = dy.T @ x (O, F), db = dy.sum(0) (O,))."""
     dyt = np.ascontiguousarray(_c32(dy).T)
