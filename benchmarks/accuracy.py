@@ -3,13 +3,13 @@
 The list ``EXPERIMENTS`` is the whole benchmark (workload file, algorithm, optional overrides,
 target); add rows to extend it. Every finished run is cached as one JSON file under
 benchmarks/results/accuracy/, keyed by the workload file's content, the overrides and the seed,
-so a killed benchmark resumes where it stopped. At the end (and after every run) the table of
-mean and min-max over seeds is written into the ``core`` section of docs/results.md.
+so a killed benchmark resumes where it stopped. It prints the table of mean and min-max over
+seeds; docs/results.md is written by benchmarks/results.py from the same cache.
 
     python benchmarks/accuracy.py                         # everything, seeds 0 1 2
     python benchmarks/accuracy.py --workloads mlp_mnist1d --algorithms bp dfa --seeds 0
     python benchmarks/accuracy.py --only lenet_mnist/dfa/epochs=20 --seeds 1 2
-    python benchmarks/accuracy.py --table-only            # rewrite the table from the cache
+    python benchmarks/accuracy.py --table-only            # print the table from the cache
 
 Kernels run with one numba thread by default (``--threads``): on a shared 2-core machine the
 parallel kernels' thread start-up dominated (10x slower per step under load).
@@ -26,20 +26,26 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import _common  # the script's folder is on sys.path
-
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / "results" / "accuracy"
-RESULTS_MD = ROOT / "docs" / "results.md"
-SECTION = "core"
 
 
 @dataclass(frozen=True)
 class Target:
-    """A published figure to compare against: test accuracy >= minimum (fraction)."""
+    """A figure to compare against: test accuracy >= ``minimum`` (a fraction; a published
+    figure), or at most ``points_below_bp`` percentage points below BP's mean on the same
+    workload and epochs (an aim of issue 13)."""
 
-    minimum: float
+    minimum: float | None
     text: str
+    points_below_bp: float | None = None
+
+    def met(self, mean_percent: float, bp_mean_percent: float | None) -> bool:
+        if self.points_below_bp is not None:
+            return bp_mean_percent is not None and (
+                mean_percent >= bp_mean_percent - self.points_below_bp
+            )
+        return mean_percent >= 100 * self.minimum
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class Experiment:
 EXPERIMENTS: list[Experiment] = [
     Experiment("mlp_mnist1d.yaml", "bp", target=Target(0.68, ">= 68 % (Greydanus 2020)")),
     Experiment("mlp_mnist1d.yaml", "fa"),
-    Experiment("mlp_mnist1d.yaml", "dfa", target=Target(-1, "within 5 points of BP")),
+    Experiment("mlp_mnist1d.yaml", "dfa", target=Target(None, "within 3 points of BP", 3.0)),
     Experiment("cnn_mnist1d.yaml", "bp", target=Target(0.94, ">= 94 % (Greydanus 2020)")),
     Experiment("cnn_mnist1d.yaml", "fa"),
     Experiment("cnn_mnist1d.yaml", "dfa"),
@@ -99,27 +105,50 @@ EXPERIMENTS: list[Experiment] = [
     ),
     Experiment("mlp_mnist.yaml", "bp"),
     Experiment("mlp_mnist.yaml", "fa"),
-    Experiment("mlp_mnist.yaml", "dfa"),
+    Experiment("mlp_mnist.yaml", "dfa", target=Target(None, "within 0.5 points of BP", 0.5)),
 ]
 
 
 def run_key(experiment: Experiment, seed: int, epochs: int | None) -> str:
+    """The cache file's name: the experiment, the seed and a digest of what decides the run -
+    the workload's parsed content (comments and formatting do not count), the overrides and
+    the epochs."""
+    import yaml
+
     text = (ROOT / "workloads" / experiment.workload).read_text(encoding="utf-8")
-    recipe = json.dumps([text, experiment.training, epochs], sort_keys=True)
+    content = json.dumps(yaml.safe_load(text), sort_keys=True)
+    parts: list = [content, experiment.training, epochs]
+    if experiment.algorithm == "hybrid-dfa":
+        # the preset's default placement is code, not text: key the resolved BP layers, so a
+        # new default (HYBRID_DEFAULT_RULE) reruns instead of reusing the old default's runs
+        parts.append(list(_resolved(experiment).bp_layers))
+    recipe = json.dumps(parts, sort_keys=True)
     digest = hashlib.sha256(recipe.encode()).hexdigest()[:10]
     return f"{experiment.name.replace('/', '__')}__seed{seed}__{digest}"
 
 
-def run(experiment: Experiment, seed: int, epochs: int | None) -> dict:
+def _workload(experiment: Experiment):
+    """The workload file with the experiment's ``training`` overrides merged in."""
     import yaml
 
     from accelsim.config.workload import load_workload
-    from accelsim.nn.train import fit
 
     path = ROOT / "workloads" / experiment.workload
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["training"] = {**data.get("training", {}), **experiment.training}
-    workload = load_workload(data, label=str(path.relative_to(ROOT)))
+    return load_workload(data, label=str(path.relative_to(ROOT)))
+
+
+def _resolved(experiment: Experiment):
+    from accelsim.lowering.presets import settings_for
+
+    return settings_for(_workload(experiment), experiment.algorithm)
+
+
+def run(experiment: Experiment, seed: int, epochs: int | None) -> dict:
+    from accelsim.nn.train import fit
+
+    workload = _workload(experiment)
     total = epochs or workload.training.epochs
     every = max(1, total // 10)
 
@@ -172,11 +201,7 @@ def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -
         means[experiment.name] = mean
         met = ""
         if experiment.target is not None:
-            if experiment.target.minimum >= 0:
-                ok = mean >= 100 * experiment.target.minimum
-            else:  # relative to BP of the same workload
-                bp = means.get(f"{stem}/bp")
-                ok = bp is not None and mean >= bp - 5
+            ok = experiment.target.met(mean, means.get(f"{stem}/bp"))
             met = "yes" if ok else "**no**"
         seconds = sum(r["seconds"] for r in runs) / len(runs)
         lines.append(
@@ -189,28 +214,31 @@ def table(experiments: list[Experiment], seeds: list[int], epochs: int | None) -
 
 
 NOTES = """
-Notes (core engine):
+Notes:
 
-- Settings: each workload file's `training:` section, the same for every algorithm (Adam,
-  cosine schedule; see docs/workloads.md). Accuracy is the test accuracy after the last epoch,
-  not the best epoch. Runs used one numba thread each on a shared 2-core machine.
-- MNIST-1D MLP: the reference 68 % (Greydanus 2020) comes from an MLP whose second layer is
-  residual (`h = h + relu(W2 h)`, mnist1d's `MLPBase`); the plain 40-100-100-10 MLP asked for
-  here overfits (100 % training accuracy) and stays a few points below it with every setting
-  tried (Adam 1e-3..1e-2, SGD, weight decay 0..5e-3, batch 32/100, 20-60 epochs: 61-66 %).
-  DFA stays 5-9 points below BP (means over 3 seeds) in all of them.
+- Settings: each workload file's `training:` section, with the algorithm's
+  `training.per_algorithm` recipe where the file has one (the MLPs; docs/algorithms.md,
+  "Recipes"); a `settings` entry says what a row changes. Accuracy is the test accuracy after
+  the last epoch, not the best epoch. Rows with fewer epochs than the workload file are the DFA
+  extension runs, cut to fit a shared 2-core machine.
+- MNIST-1D MLP: with its recipe (lr 0.01, found on the validation split) BP meets the 68 %
+  reference (Greydanus 2020, whose MLP has a residual second layer). DFA's best recipe
+  (lr 0.003, weight decay 0.01, unit feedback scale) leaves it where it was; the gap to BP grew
+  because BP's own recipe helped BP. Before the recipes (both at lr 0.003, weight decay 0.001):
+  BP 64.57 %, DFA 57.70 % (git history of this file). The search (the "Recipes" table) found no
+  DFA setting within 3 points of BP on validation either.
+- MNIST MLP: recipes (BP lr 0.003, DFA unit feedback scale) move neither algorithm beyond
+  run-to-run noise; DFA stays about 0.7 points below BP (before: BP 98.50 %, DFA 97.76 %).
 - MNIST-1D CNN: the reference 94 % used 6000 Adam steps at lr 1e-2 without shuffling; 100 epochs
-  (4000 steps) with a cosine schedule reach about 92-93 %. FA and DFA with the default dense
+  (4000 steps) with a cosine schedule reach about 92 %. FA and DFA with the default dense
   feedback train the conv layers poorly; DFA with the convolutional feedback form
-  (`conv_mode=conv` rows, docs/algorithms.md section 3) does much better.
+  (`conv_mode=conv` rows, docs/algorithms.md section 3) does much better. `hybrid-dfa`'s
+  default (`conv`) is BP exactly on this network (its only FC layer is the output), hence BP's
+  accuracy (the placement section below has the hybrids that are not).
 - LeNet on MNIST: 5 epochs reach the BP target; DFA is still improving after 5 epochs (the
   biotorch figure is from a much longer schedule), hence the `epochs=20` and `lr=0.003` rows;
   the DFA error target is met only with 20 epochs and the convolutional feedback form.
 """
-
-
-def write_section(text: str) -> None:
-    _common.write_section(RESULTS_MD, SECTION, text)
 
 
 def select(
@@ -265,8 +293,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None, help="override every workload's")
     parser.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
-    parser.add_argument("--table-only", action="store_true", help="only rewrite the table")
-    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/results.md")
+    parser.add_argument("--table-only", action="store_true", help="only print the table")
     args = parser.parse_args()
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
     experiments = select(EXPERIMENTS, args.workloads, args.algorithms, args.only)
@@ -274,15 +301,8 @@ def main() -> None:
     # seed-major order: one run of everything first, so a partial benchmark covers all rows
     todo = [(e, s) for s in args.seeds for e in experiments]
 
-    def refresh_docs() -> None:
-        if not args.no_docs:
-            write_section(table(EXPERIMENTS, args.seeds, args.epochs) + "\n" + NOTES)
-
-    run_missing([] if args.table_only else todo, args.epochs, refresh_docs)
-    text = table(EXPERIMENTS, args.seeds, args.epochs) + "\n" + NOTES
-    print(text)
-    if not args.no_docs:
-        write_section(text)
+    run_missing([] if args.table_only else todo, args.epochs, lambda: None)
+    print(table(EXPERIMENTS, args.seeds, args.epochs) + "\n" + NOTES)
 
 
 if __name__ == "__main__":

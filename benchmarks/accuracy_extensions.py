@@ -4,8 +4,8 @@ For each workload: BP, FA, DFA, sparse DFA at densities 1, 0.1 and 0.01, sparse 
 grouped conv feedback (CNNs), modular DFA and hybrid DFA, each over seeds 0 1 2, with epochs
 cut to fit a shared 2-core machine (``EPOCHS``). Runs are cached like benchmarks/accuracy.py
 (same cache folder and keys), so a killed run resumes. The table (mean, [min, max], gap to BP,
-bits per character for the language model) goes into the ``extensions`` section of
-docs/results.md.
+bits per character for the language model) is printed; docs/results.md is written by
+benchmarks/results.py from the same cache.
 
     python benchmarks/accuracy_extensions.py                       # everything
     python benchmarks/accuracy_extensions.py --workloads gru_mnist1d --seeds 0
@@ -21,11 +21,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402  (shared docs-section writer)
 import accuracy  # noqa: E402  (H2's benchmark: Experiment, run, cache)
-from accuracy import CACHE, RESULTS_MD, Experiment, finished, run_missing, select  # noqa: E402
+from accuracy import CACHE, Experiment, finished, run_missing, select  # noqa: E402
 
-SECTION = "extensions"
 EPOCHS = {
     "cnn_mnist1d.yaml": 20,
     "deep_cnn_mnist1d.yaml": 20,
@@ -93,33 +91,21 @@ def table(experiments: list[Experiment], seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    _common.write_section(RESULTS_MD, SECTION, text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workloads", nargs="*", help="workload stems, e.g. gru_mnist1d")
     parser.add_argument("--algorithms", nargs="*", help="e.g. bp hybrid-dfa")
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=1, help="numba threads (default 1)")
-    parser.add_argument("--table-only", action="store_true")
-    parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--table-only", action="store_true", help="only print the table")
     args = parser.parse_args()
     os.environ.setdefault("NUMBA_NUM_THREADS", str(args.threads))
     chosen = select(EXPERIMENTS, args.workloads, args.algorithms)
     CACHE.mkdir(parents=True, exist_ok=True)
 
-    def refresh_docs() -> None:
-        if not args.no_docs:
-            write_section(table(EXPERIMENTS, args.seeds))
-
     todo = [] if args.table_only else [(e, s) for s in args.seeds for e in chosen]
-    run_missing(todo, None, refresh_docs)
-    text = table(EXPERIMENTS, args.seeds)
-    print(text)
-    if not args.no_docs:
-        write_section(text)
+    run_missing(todo, None, lambda: None)
+    print(table(EXPERIMENTS, args.seeds))
 
 
 __all__ = ["EXPERIMENTS", "accuracy", "table"]
