@@ -172,3 +172,18 @@ def test_tiny_resnet_learns_digits(algorithm):
     accuracy = result.history[-1].test_accuracy
     assert accuracy > 0.5, accuracy  # chance is 0.1
     assert time.perf_counter() - start < 20
+
+
+def test_shipped_resnet8_takes_a_step_with_every_algorithm():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "workloads" / "resnet8_mnist.yaml"
+    net = Network.from_spec(path)
+    assert net.workload.is_graph and net.workload.training.epochs >= 1
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 1, 28, 28)).astype(np.float32)
+    y = np.array([0, 1, 2, 3])
+    for algorithm in ("bp", "fa", "dfa", "sparse-dfa", "modular-dfa", "hybrid-dfa"):
+        loss, grads = net.loss_and_grads(x, y, algorithm)
+        assert np.isfinite(loss) and set(grads) == set(net.params), algorithm
+        assert all(np.isfinite(g).all() for g in grads.values()), algorithm
