@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from accelsim.config.workload import load_workload
 from accelsim.report.api import compare_point, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,8 @@ def compare_all() -> list[dict]:
     rows = []
     for arch in sorted((ROOT / "arch_configs").glob("*.yaml")):
         for workload in sorted((ROOT / "workloads").glob("*.yaml")):
+            if load_workload(workload).is_graph:  # not simulated yet
+                continue
             doc = compare_point(arch, workload, ITERATIONS, algorithms=("bp", "dfa", "pdfa"))
             cycles = {
                 a: r["steady_state"]["cycles_per_iteration"] for a, r in doc["results"].items()

@@ -110,7 +110,7 @@ def _routes(spec, algorithm: str) -> str:
     if algorithm not in PRESETS:
         return ""
     settings = settings_for(spec, algorithm)
-    names = [layer.name for layer in spec.param_layers]
+    names = [layer.name for layer in spec.trainable_layers]
     parts = []
     for name, (route, source) in zip(names, routes(names, algorithm, settings), strict=True):
         origin = "e" if source == names[-1] else f"{source}'s error"

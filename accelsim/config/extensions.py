@@ -4,7 +4,8 @@ Keys (all optional; an absent key takes the default of the preset being trained,
 docs/dfa-extensions.md): ``density`` of the feedback matrices in (0, 1], ``groups`` of the
 conv feedback (group-conv error propagation), ``modules`` (a partition of the parameter layers
 into consecutive blocks, each a list of layer names) and ``bp_layers`` (layers trained by BP in
-hybrid DFA). Every name must be a parameter layer of the workload.
+hybrid DFA). Every name must be a trainable parameter layer of the workload (frozen layers,
+``trainable: false``, train under no algorithm).
 
 ``resolve_extensions`` turns the section and an algorithm name into the settings actually
 trained (``ExtensionSettings``), filling absent keys from the preset's defaults (``PRESETS``);
@@ -45,7 +46,7 @@ KEYS = ("density", "groups", "modules", "bp_layers")
 
 def parse_extensions(section: Section, layers: Sequence[LayerSpec]) -> ExtensionSpec:
     section.reject_unknown(KEYS)
-    names = [layer.name for layer in layers if layer.has_params]
+    names = [layer.name for layer in layers if layer.is_trainable]
     density = None
     if section.has("density"):
         density = section.get_float("density", minimum=0.0, maximum=1.0, exclusive_minimum=True)
@@ -76,7 +77,7 @@ def parse_extensions(section: Section, layers: Sequence[LayerSpec]) -> Extension
     if section.has("bp_layers") and isinstance(section.data["bp_layers"], str):
         rule = section.data["bp_layers"]
         try:
-            bp_layers = placement(rule, [layer for layer in layers if layer.has_params])
+            bp_layers = placement(rule, [layer for layer in layers if layer.is_trainable])
         except ValueError as err:
             raise section.error("bp_layers", str(err), rule) from None
     elif section.has("bp_layers"):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from accelsim.config.algorithms import ALGORITHMS
+from accelsim.config.errors import ConfigError
 from accelsim.config.extensions import ExtensionSpec, parse_extensions
 from accelsim.config.fields import Section
 
@@ -39,6 +40,9 @@ class FeedbackSpec:
 
     conv_mode: str = "dense"  # dense | conv: DFA feedback form for conv layers
     scale: str = "fan_in"  # fan_in | unit: std of B entries = 1/sqrt(K) or 1
+    # dfa/pdfa on graph workloads: B e at every trainable layer, or only at the outputs of
+    # residual blocks (add layers) with BP inside each block (docs/algorithms.md)
+    dfa_injection: str = "every_layer"  # every_layer | block_outputs
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,21 @@ RECIPE_KEYS = ("optimizer", "lr_schedule", "feedback", "grad_clip", "extensions"
 
 def parse_training(section: Section, layers: Sequence[LayerSpec]) -> TrainingSpec:
     section.reject_unknown(TRAINING_KEYS)
+    spec = _parse_training(section, layers)
+    modes = [spec.feedback, *(recipe.training.feedback for recipe in spec.recipes)]
+    blocks = [feedback.dfa_injection for feedback in modes]
+    if "block_outputs" in blocks and not any(layer.kind == "add" for layer in layers[:-1]):
+        raise ConfigError(
+            section.file,
+            section.key_path("feedback.dfa_injection"),
+            "every_layer for a workload without add layers (block_outputs injects at "
+            "the outputs of residual blocks)",
+            "block_outputs",
+        )
+    return spec
+
+
+def _parse_training(section: Section, layers: Sequence[LayerSpec]) -> TrainingSpec:
     base = TrainingSpec(
         algorithm=section.get_choice("algorithm", ALGORITHMS, default="bp"),
         epochs=section.get_int("epochs", default=1, minimum=1),
@@ -159,11 +178,15 @@ def _schedule(sched: Section, base: ScheduleSpec) -> ScheduleSpec:
 
 
 def _feedback(fb: Section, base: FeedbackSpec) -> FeedbackSpec:
-    fb.reject_unknown(("conv_mode", "scale"))
+    fb.reject_unknown(("conv_mode", "scale", "dfa_injection"))
     return FeedbackSpec(
         conv_mode=fb.get_choice("conv_mode", ("dense", "conv"), default=base.conv_mode),
         scale=fb.get_choice("scale", ("fan_in", "unit"), default=base.scale),
+        dfa_injection=fb.get_choice("dfa_injection", DFA_INJECTIONS, default=base.dfa_injection),
     )
+
+
+DFA_INJECTIONS = ("every_layer", "block_outputs")
 
 
 def _merge_extensions(base: ExtensionSpec, override: ExtensionSpec) -> ExtensionSpec:

@@ -3,6 +3,10 @@
 ``load_workload`` reads YAML (or a dict), checks every key once, infers each layer's input and
 output shape from the dataset's per-sample shape, and returns a frozen ``Workload``. Shapes are
 per sample (no batch dimension): conv2d (C, H, W), conv1d (C, L), recurrent (T, F), linear (F,).
+
+A layer reads the previous layer's output unless ``inputs:`` names earlier layers (``input`` is
+the network input), so a workload is a DAG in topological order: ``add`` and ``concat`` join
+branches (residual blocks, inception-style concatenation). docs/workloads.md lists every key.
 """
 
 from __future__ import annotations
@@ -30,7 +34,17 @@ POOL_TYPES = {
     "avgpool": ("avg", 0),
 }
 RECURRENT_TYPES = ("rnn", "lstm", "gru")
-LAYER_TYPES = ("linear", *CONV_TYPES, *POOL_TYPES, "flatten", *RECURRENT_TYPES)
+BATCHNORM_TYPES = {"batchnorm1d": 1, "batchnorm2d": 2}  # spatial rank(s) of the input
+# layers with more than one input, and the other graph layers (not lowered to the simulator yet)
+MERGE_TYPES = ("add", "concat")
+GRAPH_TYPES = (*MERGE_TYPES, *BATCHNORM_TYPES, "dropout", "global_avgpool")
+LAYER_TYPES = ("linear", *CONV_TYPES, *POOL_TYPES, "flatten", *RECURRENT_TYPES, *GRAPH_TYPES)
+PARAM_TYPES = ("linear", *CONV_TYPES, *RECURRENT_TYPES, *BATCHNORM_TYPES)
+NETWORK_INPUT = "input"  # the name under which ``inputs:`` reads the network input
+# kinds whose layer is the classifier the output error e is defined on
+CLASSIFIER_KINDS = ("linear", "conv", "recurrent")
+BATCHNORM_EPS = 1e-5  # as torch.nn.BatchNorm*d
+BATCHNORM_MOMENTUM = 0.1
 # Upper bounds that keep every count downstream (MACs, bytes, cycles) a finite float: no real
 # network comes near them.
 MAX_BATCH = 2**20
@@ -46,7 +60,9 @@ class LayerSpec:
 
     name: str
     type: str  # as written: linear, conv2d, maxpool2d, lstm, ...
-    kind: str  # linear | conv | pool | flatten | recurrent
+    # linear | conv | pool | flatten | recurrent | add | concat | batchnorm | dropout |
+    # global_avgpool
+    kind: str
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
     activation: str = "none"
@@ -68,10 +84,25 @@ class LayerSpec:
     cell: str = ""  # rnn | lstm | gru
     hidden_size: int = 0
     output: str = "last"  # last | sequence
+    # graph: the layers (or ``input``) this one reads, resolved (the previous layer by default;
+    # empty only in a LayerSpec built by hand, which then reads the previous layer)
+    inputs: tuple[str, ...] = ()
+    trainable: bool = True  # false: parameters stay at their initial values
+    p: float = 0.0  # dropout probability
 
     @property
     def has_params(self) -> bool:
-        return self.kind in ("linear", "conv", "recurrent")
+        return self.kind in ("linear", "conv", "recurrent", "batchnorm")
+
+    @property
+    def is_trainable(self) -> bool:
+        """Has parameters that training updates."""
+        return self.has_params and self.trainable
+
+    @property
+    def is_graph(self) -> bool:
+        """Uses a feature of graph workloads (the simulator does not lower them yet)."""
+        return self.type in GRAPH_TYPES or not self.trainable
 
     @property
     def spatial_rank(self) -> int:
@@ -105,6 +136,21 @@ class Workload:
     @property
     def param_layers(self) -> tuple[LayerSpec, ...]:
         return tuple(layer for layer in self.layers if layer.has_params)
+
+    @property
+    def trainable_layers(self) -> tuple[LayerSpec, ...]:
+        """Parameter layers that training updates (all of them unless ``trainable: false``)."""
+        return tuple(layer for layer in self.layers if layer.is_trainable)
+
+    @property
+    def is_graph(self) -> bool:
+        """Has a graph layer, a frozen layer or an input other than the previous layer."""
+        previous = NETWORK_INPUT
+        for layer in self.layers:
+            if layer.is_graph or layer.inputs not in ((), (previous,)):
+                return True
+            previous = layer.name
+        return False
 
     def with_batch_size(self, batch_size: int) -> Workload:
         return replace(self, dataset=replace(self.dataset, batch_size=batch_size))
@@ -142,7 +188,7 @@ def load_workload(
             "Python, the input_shape= argument (required key missing)",
         )
     last = layers[-1]
-    if last.output_shape[-1] != dataset.num_classes or not last.has_params:
+    if last.output_shape[-1] != dataset.num_classes or last.kind not in CLASSIFIER_KINDS:
         raise ConfigError(
             label,
             f"layers[{len(layers) - 1}]",
@@ -184,7 +230,7 @@ def _shape_only_dataset(label: str, shape: tuple[int, ...], layers: list[LayerSp
     nameless (nothing to load, like a simulation-only section), that shape, the default batch
     size, and the final layer's output size as the class count."""
     last = layers[-1]
-    if not last.has_params or last.output_shape[-1] < 2:
+    if last.kind not in CLASSIFIER_KINDS or last.output_shape[-1] < 2:
         raise ConfigError(
             label,
             f"layers[{len(layers) - 1}]",
@@ -269,30 +315,110 @@ def _check_elements(section: Section, key: str, shape: tuple[int, ...]) -> None:
 def _parse_layers(root: Section, input_shape: tuple[int, ...]) -> list[LayerSpec]:
     raw = root.get_list("layers")
     layers: list[LayerSpec] = []
-    seen: set[str] = set()
-    shape = input_shape
+    by_name: dict[str, LayerSpec] = {}
+    unread: dict[str, int] = {}  # layer name -> index, while no later layer reads it
     for index, item in enumerate(raw):
         section = Section(item, root.file, f"layers[{index}]")
         layer_type = section.get_choice("type", LAYER_TYPES)
         name = section.get_str("name", default=f"{layer_type}{index}")
-        if name in seen:
-            raise section.error("name", "a layer name used only once", name)
-        seen.add(name)
-        previous = layers[-1] if layers else None
-        layer = _parse_layer(section, name, layer_type, shape, previous)
+        if name in by_name or name == NETWORK_INPUT:
+            raise section.error(
+                "name", f"a layer name used only once (and not {NETWORK_INPUT!r})", name
+            )
+        default = layers[-1].name if layers else NETWORK_INPUT
+        trainable = _trainable(section, layer_type)
+        inputs = _inputs(section, layer_type, default, by_name)
+        shapes = [input_shape if i == NETWORK_INPUT else by_name[i].output_shape for i in inputs]
+        previous = by_name.get(inputs[0]) if len(inputs) == 1 else None
+        layer = _parse_layer(section, name, layer_type, shapes, previous)
+        layer = replace(layer, inputs=inputs, trainable=trainable)
         _check_elements(section, "output shape", layer.output_shape)
         layers.append(layer)
-        shape = layer.output_shape
+        by_name[name] = layer
+        for i in inputs:
+            unread.pop(i, None)
+        unread[name] = index
+    last = layers[-1]
+    del unread[last.name]
+    if unread:
+        name, index = next(iter(unread.items()))
+        raise ConfigError(
+            root.file,
+            f"layers[{index}]",
+            "a layer whose output a later layer reads (only the last layer's output is the "
+            "network's output; name it in a later layer's inputs or remove the layer)",
+            f"{name}, read by no layer",
+        )
+    if not last.trainable:
+        raise ConfigError(
+            root.file,
+            f"layers[{len(layers) - 1}].trainable",
+            "true for the final layer (the classifier takes the output error under every "
+            "algorithm)",
+            False,
+        )
     return layers
 
 
-_COMMON_KEYS = ("name", "type", "activation", "bias")
+def _inputs(
+    s: Section, layer_type: str, default: str, by_name: dict[str, LayerSpec]
+) -> tuple[str, ...]:
+    """The resolved ``inputs`` of a layer: names of earlier layers or ``input``."""
+    merge = layer_type in MERGE_TYPES
+    if not s.has("inputs"):
+        if merge:
+            raise s.error("inputs", f"a list of two or more earlier layers for {layer_type}")
+        return (default,)
+    raw = s.data["inputs"]
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        raise s.error("inputs", "a list of names of earlier layers (or input)", raw)
+    for name in raw:
+        if not isinstance(name, str) or (name != NETWORK_INPUT and name not in by_name):
+            known = ", ".join([NETWORK_INPUT, *by_name])
+            raise s.error(
+                "inputs",
+                f"names of earlier layers or {NETWORK_INPUT} (one of {known}; a layer reads "
+                "only layers above it)",
+                name,
+            )
+    if len(set(raw)) != len(raw):
+        raise s.error("inputs", "each input named once", raw)
+    if merge and len(raw) < 2:
+        raise s.error("inputs", f"two or more inputs for {layer_type}", raw)
+    if not merge and len(raw) != 1:
+        raise s.error("inputs", f"exactly one input for {layer_type} (add or concat join)", raw)
+    return tuple(raw)
+
+
+def _trainable(s: Section, layer_type: str) -> bool:
+    if not s.has("trainable"):
+        return True
+    if layer_type not in PARAM_TYPES:
+        raise s.error(
+            "trainable",
+            "no trainable key on a layer without parameters (linear, conv, recurrent and "
+            "batchnorm layers take it)",
+        )
+    return s.get_bool("trainable")
+
+
+_COMMON_KEYS = ("name", "type", "activation", "bias", "inputs", "trainable")
+_FREE_KEYS = ("name", "type", "activation", "inputs")  # parameter-free layers
 
 
 def _parse_layer(
-    s: Section, name: str, layer_type: str, shape: tuple[int, ...], previous: LayerSpec | None
+    s: Section,
+    name: str,
+    layer_type: str,
+    shapes: list[tuple[int, ...]],
+    previous: LayerSpec | None,
 ) -> LayerSpec:
     activation = s.get_choice("activation", ACTIVATIONS, default="none")
+    if layer_type in MERGE_TYPES or layer_type in GRAPH_TYPES:
+        return _parse_graph_layer(s, name, layer_type, shapes, activation)
+    shape = shapes[0]
     bias = s.get_bool("bias", default=True)
     base = {
         "name": name,
@@ -323,13 +449,14 @@ def _parse_layer(
             per_step=per_step,
         )
     if layer_type == "flatten":
-        s.reject_unknown(("name", "type"))
+        s.reject_unknown(_FREE_KEYS)
         return LayerSpec(
             name=name,
             type=layer_type,
             kind="flatten",
             input_shape=shape,
             output_shape=(math.prod(shape),),
+            activation=activation,
         )
     if layer_type in CONV_TYPES:
         return _parse_conv(s, base, shape, CONV_TYPES[layer_type])
@@ -337,6 +464,68 @@ def _parse_layer(
         mode, rank = POOL_TYPES[layer_type]
         return _parse_pool(s, base, shape, mode, rank or len(shape) - 1)
     return _parse_recurrent(s, base, shape, layer_type)
+
+
+def _parse_graph_layer(
+    s: Section, name: str, layer_type: str, shapes: list[tuple[int, ...]], activation: str
+) -> LayerSpec:
+    """add, concat, batchnorm1d/2d, dropout, global_avgpool."""
+    shape = shapes[0]
+    base = {"name": name, "type": layer_type, "input_shape": shape, "activation": activation}
+    if layer_type == "add":
+        s.reject_unknown(_FREE_KEYS)
+        for other in shapes[1:]:
+            if other != shape:
+                raise s.error(
+                    "inputs",
+                    f"inputs of one shape for add (the first is {list(shape)})",
+                    f"an input of shape {list(other)}",
+                )
+        return LayerSpec(**base, kind="add", output_shape=shape, bias=False)
+    if layer_type == "concat":
+        s.reject_unknown(_FREE_KEYS)
+        for other in shapes[1:]:
+            if len(other) != len(shape) or other[1:] != shape[1:]:
+                raise s.error(
+                    "inputs",
+                    "inputs that differ only in channels (dim 0) for concat (the first is "
+                    f"{list(shape)})",
+                    f"an input of shape {list(other)}",
+                )
+        channels = sum(other[0] for other in shapes)
+        return LayerSpec(**base, kind="concat", output_shape=(channels, *shape[1:]), bias=False)
+    if layer_type in BATCHNORM_TYPES:
+        s.reject_unknown(("name", "type", "activation", "inputs", "trainable"))
+        ranks = (2, 3) if layer_type == "batchnorm1d" else (4,)
+        if len(shape) + 1 not in ranks:
+            what = "(C,) or (C, L)" if layer_type == "batchnorm1d" else "(C, H, W)"
+            raise s.error(
+                "type", f"an input of shape {what} for {layer_type}", f"input shape {list(shape)}"
+            )
+        return LayerSpec(
+            **base,
+            kind="batchnorm",
+            output_shape=shape,
+            in_channels=shape[0],
+            out_channels=shape[0],
+        )
+    if layer_type == "dropout":
+        s.reject_unknown((*_FREE_KEYS, "p"))
+        p = s.get_float("p", default=0.5, minimum=0.0)
+        if p >= 1.0:
+            raise s.error("p", "a drop probability in [0, 1)", p)
+        return LayerSpec(**base, kind="dropout", output_shape=shape, bias=False, p=float(p))
+    # global_avgpool
+    s.reject_unknown(_FREE_KEYS)
+    if len(shape) < 2:
+        raise s.error(
+            "type",
+            "a (C, L) or (C, H, W) feature map for global_avgpool",
+            f"input shape {list(shape)}",
+        )
+    return LayerSpec(
+        **base, kind="global_avgpool", output_shape=(shape[0],), bias=False, in_channels=shape[0]
+    )
 
 
 def _expect_rank(s: Section, shape: tuple[int, ...], rank: int, what: str) -> None:
@@ -382,7 +571,7 @@ def _parse_conv(s: Section, base: dict, shape: tuple[int, ...], rank: int) -> La
 
 
 def _parse_pool(s: Section, base: dict, shape: tuple[int, ...], mode: str, rank: int) -> LayerSpec:
-    s.reject_unknown(("name", "type", "kernel", "stride", "padding", "activation"))
+    s.reject_unknown((*_FREE_KEYS, "kernel", "stride", "padding"))
     if rank not in (1, 2):
         raise s.error(
             "type",

@@ -29,9 +29,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from accelsim.config.errors import ConfigError
 from accelsim.config.extensions import ExtensionSettings
 from accelsim.config.feedback_geometry import direct_feedback, fa_feedback_entries
-from accelsim.config.workload import LayerSpec, Workload
+from accelsim.config.workload import GRAPH_TYPES, NETWORK_INPUT, LayerSpec, Workload
 from accelsim.hw.pe_array import GemmShape
 from accelsim.lowering.graph import GemmWork, Operand, Task, TaskGraph
 from accelsim.lowering.presets import SCHEDULES, routes, settings_for
@@ -49,9 +50,36 @@ LOSS_OPS_PER_LOGIT = 5  # max, exp, sum, divide, subtract the label
 def lower(
     workload: Workload, algorithm: str, settings: ExtensionSettings | None = None
 ) -> TaskGraph:
-    """Task graph of one training iteration of ``workload`` under ``algorithm``."""
+    """Task graph of one training iteration of ``workload`` under ``algorithm``.
+
+    Raises ``ConfigError`` for a graph workload (add, concat, batchnorm, dropout,
+    global_avgpool, ``trainable: false`` or ``inputs`` other than the previous layer): the
+    functional engine trains those, the simulator does not model them yet."""
+    check_lowerable(workload)
     settings = settings or settings_for(workload, algorithm)
     return _Lowering(workload, algorithm, settings).run()
+
+
+def check_lowerable(workload: Workload) -> None:
+    """A one-line ``ConfigError`` naming the first layer the simulator cannot lower."""
+    previous = NETWORK_INPUT
+    for index, layer in enumerate(workload.layers):
+        feature = ""
+        if layer.type in GRAPH_TYPES:
+            feature = f"a {layer.type} layer"
+        elif not layer.trainable:
+            feature = "a frozen layer (trainable: false)"
+        elif layer.inputs not in ((), (previous,)):
+            feature = f"inputs {list(layer.inputs)} (not the previous layer)"
+        if feature:
+            raise ConfigError(
+                workload.source,
+                f"layers[{index}]",
+                "a sequential workload for the simulator (graph layers are not simulated "
+                "yet; accelsim train runs them)",
+                f"{layer.name}: {feature}",
+            )
+        previous = layer.name
 
 
 @dataclass

@@ -41,7 +41,7 @@ def settings_for(workload: Workload, algorithm: str) -> ExtensionSettings:
     """The settings ``algorithm`` trains ``workload`` with (the engine's, see module doc)."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}")
-    return resolve_extensions(workload.training, algorithm, workload.param_layers)
+    return resolve_extensions(workload.training, algorithm, workload.trainable_layers)
 
 
 def routes(

@@ -24,19 +24,17 @@ def measure_zero_fractions(
     network: Network, x: np.ndarray, y: np.ndarray, algorithm: str
 ) -> dict[str, dict[str, float]]:
     """{layer: {"input": z, "error": z}} for every parameter layer, measured on (x, y)."""
-    logits, records = network.forward_records(x)
+    logits, records = network.forward_records(x, update_running=False)
     classes = logits.shape[-1]
     flat = np.ascontiguousarray(logits.reshape(-1, classes), dtype=np.float32)
     labels = np.ascontiguousarray(np.asarray(y).reshape(-1), dtype=np.int64)
     _, e = softmax_cross_entropy(flat, labels)
     _, errors = backward(network.layers, records, e.reshape(logits.shape), network.plan(algorithm))
     out: dict[str, dict[str, float]] = {}
-    previous = np.asarray(x, dtype=np.float32)
-    for layer, record in zip(network.layers, records, strict=True):
-        if layer.has_params:
+    for index, layer in enumerate(network.layers):
+        if layer.trainable:
             out[layer.name] = {
-                "input": zero_fraction(previous),
+                "input": zero_fraction(network.layer_input(x, records, index)),
                 "error": zero_fraction(errors[layer.name]),
             }
-        previous = record.h
     return out

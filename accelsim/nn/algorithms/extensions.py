@@ -19,8 +19,9 @@ simulator's lowering.
 from __future__ import annotations
 
 from accelsim.config.extensions import ExtensionSettings, error_sources, resolve_extensions
+from accelsim.nn.algorithms.dfa import direct_plan
 from accelsim.nn.algorithms.feedback_ops import extension_operator
-from accelsim.nn.algorithms.plan import Direct, FromAbove, Plan, PlanContext, Source
+from accelsim.nn.algorithms.plan import Plan, PlanContext
 
 
 def build_extended(ctx: PlanContext, preset: str) -> Plan:
@@ -32,11 +33,8 @@ def build_extended(ctx: PlanContext, preset: str) -> Plan:
 def plan_for(ctx: PlanContext, algorithm: str, settings: ExtensionSettings) -> Plan:
     names = [layer.name for layer in ctx.param_layers]
     signals = error_sources(algorithm, settings, names)
-    sources: dict[str, Source] = {}
-    for layer, signal in zip(ctx.param_layers, signals, strict=True):
-        if signal is None:
-            sources[layer.name] = FromAbove()
-            continue
-        op = extension_operator(ctx, layer, signal, settings.density, settings.groups)
-        sources[layer.name] = Direct(signal, op)
-    return Plan(algorithm, sources)
+
+    def operator(ctx: PlanContext, layer, signal: str):
+        return extension_operator(ctx, layer, signal, settings.density, settings.groups)
+
+    return direct_plan(ctx, algorithm, dict(zip(names, signals, strict=True)), operator)

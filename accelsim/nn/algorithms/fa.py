@@ -25,7 +25,12 @@ def fa_arrays(ctx: PlanContext, layer: Layer, purpose: str = "fa") -> FeedbackAr
 
 @register("fa")
 def build_fa(ctx: PlanContext) -> Plan:
-    layers = ctx.param_layers
-    # the lowest parameter layer never passes error down, so it needs no B
-    down = {layer.name: fa_arrays(ctx, layer) for layer in layers[1:]}
-    return Plan("fa", {layer.name: FromAbove() for layer in layers}, down)
+    """BP's DAG with B in place of W^T at every parameter layer (frozen ones too) that has a
+    trainable layer below it; a layer with none (the lowest one) never passes error down."""
+    trainable = {layer.name for layer in ctx.param_layers}
+    down = {
+        layer.name: fa_arrays(ctx, layer)
+        for layer in ctx.layers
+        if layer.feedback_shapes() and ctx.ancestors(layer.name) & trainable
+    }
+    return Plan("fa", {layer.name: FromAbove() for layer in ctx.param_layers}, down)

@@ -269,9 +269,21 @@ def is_sequence_layer(layer) -> bool:
 
 
 def _signal_layer_kind(ctx, signal: str) -> str:
+    """The kind of the layer a signal comes from; a batchnorm on a feature map counts as a
+    conv (its error is a feature map too)."""
     if signal == OUTPUT:
         return "output"
-    return ctx.layers[ctx.index(signal)].spec.kind
+    layer = ctx.layers[ctx.index(signal)]
+    return "conv" if is_feature_map(layer) else layer.spec.kind
+
+
+def is_feature_map(layer) -> bool:
+    """A conv layer, or a batchnorm/add/concat/dropout on a (C, L) or (C, H, W) feature map
+    (DFA's conv forms of B apply to it)."""
+    kind = layer.spec.kind
+    if kind == "conv":
+        return True
+    return kind in ("batchnorm", "add", "concat", "dropout") and len(layer.output_shape) >= 2
 
 
 def sequence_operator(ctx, layer, signal: str, density: float = 1.0, purpose: str = "dfa"):
@@ -311,7 +323,7 @@ def extension_operator(
     rng = ctx.rng(purpose, layer)
     target = layer.output_shape
     scale = ctx.feedback.scale
-    if layer.spec.kind == "conv":
+    if is_feature_map(layer):
         channels, spatial = target[0], target[1:]
         dilation = dilation_for(density, spatial)
         taps = tuple(-(-s // d) for s, d in zip(spatial, dilation, strict=True))

@@ -43,18 +43,19 @@ def _form(op) -> str:
 
 
 def layer_stats(network, x: np.ndarray, y: np.ndarray, algorithm: str) -> dict[str, dict]:
-    """{layer: figures} for every parameter layer, zeros measured on the batch (x, y)."""
+    """{layer: figures} for every trainable layer, zeros measured on the batch (x, y)
+    (the input of a layer with several inputs is its first one)."""
     plan = network.plan(algorithm)
-    logits, records = network.forward_records(x)
+    logits, records = network.forward_records(x, update_running=False)
     classes = logits.shape[-1]
     flat = np.ascontiguousarray(logits.reshape(-1, classes), dtype=np.float32)
     labels = np.ascontiguousarray(np.asarray(y).reshape(-1), dtype=np.int64)
     _, e = softmax_cross_entropy(flat, labels)
     _, errors = backward(network.layers, records, e.reshape(logits.shape), plan)
     out: dict[str, dict] = {}
-    previous = np.asarray(x, dtype=np.float32)
-    for layer, record in zip(network.layers, records, strict=True):
-        if layer.has_params:
+    for index, (layer, record) in enumerate(zip(network.layers, records, strict=True)):
+        if layer.trainable:
+            previous = network.layer_input(x, records, index)
             source = plan.source(layer.name)
             figures: dict = {
                 "error_source": "bp",
@@ -100,7 +101,6 @@ def layer_stats(network, x: np.ndarray, y: np.ndarray, algorithm: str) -> dict[s
                 error_zero_fraction=_zeros(errors[layer.name]),
             )
             out[layer.name] = figures
-        previous = record.h
     return out
 
 

@@ -21,6 +21,11 @@ LAYER_CLASSES: dict[str, tuple[str, str]] = {
     "pool": ("accelsim.nn.layers.pool", "Pool"),
     "flatten": ("accelsim.nn.layers.flatten", "Flatten"),
     "recurrent": ("accelsim.nn.layers.recurrent", "Recurrent"),
+    "add": ("accelsim.nn.layers.graph", "Add"),
+    "concat": ("accelsim.nn.layers.graph", "Concat"),
+    "batchnorm": ("accelsim.nn.layers.graph", "BatchNorm"),
+    "dropout": ("accelsim.nn.layers.graph", "Dropout"),
+    "global_avgpool": ("accelsim.nn.layers.graph", "GlobalAvgPool"),
 }
 
 

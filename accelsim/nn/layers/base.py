@@ -7,6 +7,12 @@ two, as the kernels are: ``backward_data`` carries an error from ``a`` down to t
 the layer's own weights for BP, or fixed feedback arrays of the same shapes for FA), and
 ``backward_weight`` turns the error at ``a`` into parameter gradients. Both take the ``cache``
 that ``forward`` returned, so a layer object holds no per-batch state.
+
+Layers with several inputs (add, concat; ``multi_input``) take a list of arrays in ``forward``
+and return a list of errors, one per input, from ``backward_data``. Like a PyTorch module a
+layer has a mode: ``training`` (batch statistics, dropout on) or evaluation; batch
+normalisation also keeps running statistics (``buffers``), updated in training mode while
+``update_running`` is set.
 """
 
 from __future__ import annotations
@@ -23,15 +29,26 @@ FeedbackArrays = dict[str, np.ndarray]
 class Layer:
     """Base class; parameter-free layers (pool, flatten) override only the three passes."""
 
+    multi_input = False  # forward takes a list of inputs (add, concat)
+
     def __init__(self, spec: LayerSpec) -> None:
         self.spec = spec
         self.name = spec.name
         # local parameter name ("weight", "bias", "weight_ih", ...) -> float32 array
         self.params: dict[str, np.ndarray] = {}
+        # state that is not trained (batchnorm's running statistics)
+        self.buffers: dict[str, np.ndarray] = {}
+        self.training = True  # mode: training (batch statistics, dropout) or evaluation
+        self.update_running = True  # a training-mode forward updates the running statistics
 
     @property
     def has_params(self) -> bool:
         return bool(self.params)
+
+    @property
+    def trainable(self) -> bool:
+        """Has parameters that training updates (``trainable: false`` keeps them fixed)."""
+        return self.has_params and self.spec.trainable
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -83,7 +83,7 @@ def fit(
             f"{count} training and {len(data.x_test)} test samples",
         )
     num_batches = math.ceil(count / batch_size)
-    params = network.params
+    params = network.trainable_params  # frozen layers: no update, no optimizer state
     delay = WeightDelay(params, spec.weight_delay)
     history: list[EpochStats] = []
     started = time.perf_counter()
