@@ -92,3 +92,20 @@ def cnn1d(pool="avgpool1d", activation="tanh"):
             {"name": "fc2", "type": "linear", "out_features": 3},
         ],
     }
+
+
+def mlp4(training: dict | None = None) -> dict:
+    """Four linear layers 16 -> 12 -> 10 -> 8 -> 4 (ReLU), batch 8: small enough to simulate
+    many iterations in well under a second. Parameters (weights + biases): fc1 16*12+12 = 204,
+    fc2 12*10+10 = 130, fc3 10*8+8 = 88, fc4 8*4+4 = 36; total 458."""
+    return {
+        "name": "mlp4",
+        "dataset": {"input_shape": [16], "num_classes": 4, "batch_size": 8},
+        "layers": [
+            {"name": "fc1", "type": "linear", "out_features": 12, "activation": "relu"},
+            {"name": "fc2", "type": "linear", "out_features": 10, "activation": "relu"},
+            {"name": "fc3", "type": "linear", "out_features": 8, "activation": "relu"},
+            {"name": "fc4", "type": "linear", "out_features": 4},
+        ],
+        "training": training or {},
+    }

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import nets
 import numpy as np
 import pytest
 
@@ -61,19 +62,8 @@ def small_cnn(**training) -> dict:
 
 
 def mlp4(**training) -> dict:
-    """16 -> 12 -> 10 -> 8 -> 4, batch 8. Parameters (weights + biases):
-    fc1 16*12+12 = 204, fc2 12*10+10 = 130, fc3 10*8+8 = 88, fc4 8*4+4 = 36; total 458."""
-    return {
-        "name": "mlp4",
-        "dataset": {"input_shape": [16], "num_classes": 4, "batch_size": 8},
-        "layers": [
-            {"name": "fc1", "type": "linear", "out_features": 12, "activation": "relu"},
-            {"name": "fc2", "type": "linear", "out_features": 10, "activation": "relu"},
-            {"name": "fc3", "type": "linear", "out_features": 8, "activation": "relu"},
-            {"name": "fc4", "type": "linear", "out_features": 4},
-        ],
-        "training": training,
-    }
+    """tests/nets.py's 4-layer MLP (458 parameters) with ``training``."""
+    return nets.mlp4(training)
 
 
 def with_bp_layers(workload: dict, value) -> dict:

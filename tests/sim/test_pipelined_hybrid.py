@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import nets
 import pytest
 import yaml
 
@@ -27,19 +28,8 @@ DFLNPU = ROOT / "arch_configs" / "dflnpu.yaml"
 
 
 def mlp4(**extensions) -> dict:
-    """Four linear layers 16 -> 12 -> 10 -> 8 -> 4, batch 8 (small enough to run 8+ iterations
-    in well under a second)."""
-    return {
-        "name": "mlp4",
-        "dataset": {"input_shape": [16], "num_classes": 4, "batch_size": 8},
-        "layers": [
-            {"name": "fc1", "type": "linear", "out_features": 12, "activation": "relu"},
-            {"name": "fc2", "type": "linear", "out_features": 10, "activation": "relu"},
-            {"name": "fc3", "type": "linear", "out_features": 8, "activation": "relu"},
-            {"name": "fc4", "type": "linear", "out_features": 4},
-        ],
-        "training": {"algorithm": "dfa", "extensions": extensions},
-    }
+    """tests/nets.py's 4-layer MLP, trained by dfa with ``extensions``."""
+    return nets.mlp4({"algorithm": "dfa", "extensions": extensions})
 
 
 @pytest.fixture
