@@ -28,6 +28,7 @@ boundaries at layer pairs and at the conv/fc boundary), the script
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -79,11 +80,16 @@ class Placement:
         extensions = json.loads(self.extensions)
         if extensions:
             training["extensions"] = extensions
-        algorithm = "pdfa" if self.algorithm == "dfa" and delay == 1 else self.algorithm
-        return Experiment(workload, algorithm, training, f"{self.label}/delay={delay}")
+        label = f"{self.label}/delay={delay}"
+        return Experiment(workload, self.algorithm_at(delay), training, label)
+
+    def algorithm_at(self, delay: int) -> str:
+        """The algorithm name trained and simulated: DFA with the weight delay is pdfa."""
+        return "pdfa" if self.algorithm == "dfa" and delay == 1 else self.algorithm
 
 
-def _param_layers(workload: str) -> list[dict]:
+def _param_layers(workload: str) -> list:
+    """The workload's parameter layers (LayerSpec records)."""
     from accelsim.config.workload import load_workload
 
     return list(load_workload(ROOT / "workloads" / workload).param_layers)
@@ -125,8 +131,6 @@ def placements(workload: str) -> list[Placement]:
 def _sim_key(workload: str, placement: Placement, chip: str, delay: int) -> str:
     text = (ROOT / "workloads" / workload).read_text(encoding="utf-8")
     arch = (ROOT / "arch_configs" / f"{chip}.yaml").read_text(encoding="utf-8")
-    import hashlib
-
     digest = hashlib.sha256((text + arch).encode()).hexdigest()[:10]
     return f"{workload}|{placement.algorithm}|{placement.extensions}|{chip}|{delay}|{digest}"
 
@@ -141,13 +145,10 @@ def simulate(workload: str, placement: Placement, chip: str, delay: int, cache: 
         extensions = json.loads(placement.extensions)
         if extensions:
             data["training"]["extensions"] = extensions
-        algorithm = placement.algorithm
-        if algorithm == "dfa" and delay == 1:
-            algorithm = "pdfa"
         report = simulate_point(
             ROOT / "arch_configs" / f"{chip}.yaml",
             data,
-            algorithm,
+            placement.algorithm_at(delay),
             weight_delay=delay,
             workload_label=f"workloads/{workload}",
         )
@@ -280,7 +281,13 @@ def table(points: list[Point], seeds: list[int], seconds: float) -> str:
     return "\n".join(lines)
 
 
-def figures(points: list[Point]) -> list[Path]:
+def figure_path(workload: str) -> Path:
+    return IMG / f"hybrid_placement_{Path(workload).stem}.png"
+
+
+def figures(points: list[Point], write: bool = True) -> list[Path]:
+    """The Pareto figure of each workload with finished runs (written unless ``write`` is
+    false); returns the PNG paths."""
     from accelsim.plot.output import save_figure
     from accelsim.plot.pareto import pareto_figure
 
@@ -299,6 +306,9 @@ def figures(points: list[Point]) -> list[Path]:
         ]
         if not rows:
             continue
+        if not write:
+            written.append(figure_path(workload))
+            continue
         figure, data = pareto_figure(
             rows,
             ("placement", "family"),
@@ -312,7 +322,7 @@ def figures(points: list[Point]) -> list[Path]:
         axes.get_legend().remove()  # outside the data: the points fill the whole axes
         figure.set_size_inches(6.0, 2.8)
         figure.legend(handles, labels, loc="outside right upper", fontsize=6, frameon=False)
-        written += save_figure(figure, data, IMG / f"hybrid_placement_{Path(workload).stem}.png")
+        written += save_figure(figure, data, figure_path(workload))
     return written
 
 

@@ -295,24 +295,15 @@ def render(figures: bool = True, save: bool = True) -> str:
             json.dumps(placement_cache, indent=1, sort_keys=True) + "\n", encoding="utf-8"
         )
     _, why = hybrid_placement.choose_default(points)
-    study_seconds = sum(
-        r["seconds"]
+    placement_runs = [
+        r
         for p in points
         for r in finished(p.placement.experiment(p.workload, p.delay), SEEDS, None)
-    )
-    placement_figures = hybrid_placement.figures(points) if figures else []
-    if not figures:
-        placement_figures = [
-            hybrid_placement.IMG / f"hybrid_placement_{Path(w).stem}.png"
-            for w in hybrid_placement.WORKLOADS
-            if any(p.workload == w and p.accuracy for p in points)
-        ]
+    ]
+    study_seconds = sum(r["seconds"] for r in placement_runs)
+    placement_figures = hybrid_placement.figures(points, write=figures)
     counted = {json.dumps(r, sort_keys=True) for row in rows for r in row.runs}
-    counted |= {
-        json.dumps(r, sort_keys=True)
-        for p in points
-        for r in finished(p.placement.experiment(p.workload, p.delay), SEEDS, None)
-    }
+    counted |= {json.dumps(r, sort_keys=True) for r in placement_runs}
     hours = sum(json.loads(r)["seconds"] for r in counted) / 3600
     body = [
         accuracy_table(rows),
